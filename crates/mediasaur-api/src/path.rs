@@ -188,7 +188,10 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_paths_and_normalizes_to_nfc() {
-        assert_eq!(ObjectPath::parse("a/b/c.png").unwrap().as_str(), "a/b/c.png");
+        assert_eq!(
+            ObjectPath::parse("a/b/c.png").unwrap().as_str(),
+            "a/b/c.png"
+        );
         // "e" + combining acute becomes the single code point.
         let p = ObjectPath::parse("cafe\u{301}.txt").unwrap();
         assert_eq!(p.as_str(), "caf\u{e9}.txt");
@@ -226,10 +229,15 @@ mod tests {
 
     #[test]
     fn bucket_rules() {
-        for good in ["abc", "my-bucket", "a1", "0-0"].iter().filter(|s| s.len() >= 3) {
+        for good in ["abc", "my-bucket", "a1", "0-0"]
+            .iter()
+            .filter(|s| s.len() >= 3)
+        {
             assert!(BucketName::parse(good).is_ok(), "{good}");
         }
-        for bad in ["ab", "-ab", "ab-", "Abc", "a_b", "files", "uploads", "token", "healthz"] {
+        for bad in [
+            "ab", "-ab", "ab-", "Abc", "a_b", "files", "uploads", "token", "healthz",
+        ] {
             assert!(BucketName::parse(bad).is_err(), "{bad}");
         }
         assert!(BucketName::parse(&"a".repeat(63)).is_ok());

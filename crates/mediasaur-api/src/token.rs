@@ -111,12 +111,16 @@ struct Parts<'a> {
 }
 
 fn split(token: &str) -> Result<Parts<'_>, TokenError> {
-    let jwt = token.strip_prefix(TOKEN_PREFIX).ok_or(TokenError::Malformed)?;
-    let (signing_input, signature) = jwt.rsplit_once('.').ok_or(TokenError::Malformed)?;
-    let (header, payload) = signing_input
-        .split_once('.')
+    let jwt = token
+        .strip_prefix(TOKEN_PREFIX)
         .ok_or(TokenError::Malformed)?;
-    let decode = |part: &str| URL_SAFE_NO_PAD.decode(part).map_err(|_| TokenError::Malformed);
+    let (signing_input, signature) = jwt.rsplit_once('.').ok_or(TokenError::Malformed)?;
+    let (header, payload) = signing_input.split_once('.').ok_or(TokenError::Malformed)?;
+    let decode = |part: &str| {
+        URL_SAFE_NO_PAD
+            .decode(part)
+            .map_err(|_| TokenError::Malformed)
+    };
     let header: Header =
         serde_json::from_slice(&decode(header)?).map_err(|_| TokenError::Malformed)?;
     let claims: UploadClaims =
@@ -204,11 +208,20 @@ mod tests {
             URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"upload+jwt"}"#),
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&c).unwrap())
         );
-        assert_eq!(verify(&none, SECRET, 1000), Err(TokenError::UnsupportedAlgorithm));
+        assert_eq!(
+            verify(&none, SECRET, 1000),
+            Err(TokenError::UnsupportedAlgorithm)
+        );
         let wrong_typ = forge(r#"{"alg":"HS256","typ":"JWT"}"#, &c, SECRET);
-        assert_eq!(verify(&wrong_typ, SECRET, 1000), Err(TokenError::UnsupportedAlgorithm));
+        assert_eq!(
+            verify(&wrong_typ, SECRET, 1000),
+            Err(TokenError::UnsupportedAlgorithm)
+        );
         let wrong_key = encode(&c, b"another secret");
-        assert_eq!(verify(&wrong_key, SECRET, 1000), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&wrong_key, SECRET, 1000),
+            Err(TokenError::BadSignature)
+        );
 
         // Edit the payload, keep the signature.
         let t = encode(&c, SECRET);
@@ -220,14 +233,23 @@ mod tests {
             "token_{h}.{}.{sig}",
             URL_SAFE_NO_PAD.encode(serde_json::to_vec(&edited).unwrap())
         );
-        assert_eq!(verify(&tampered, SECRET, 1000), Err(TokenError::BadSignature));
+        assert_eq!(
+            verify(&tampered, SECRET, 1000),
+            Err(TokenError::BadSignature)
+        );
 
         let mut aud = c.clone();
         aud.aud = "download".into();
-        assert_eq!(verify(&encode(&aud, SECRET), SECRET, 1000), Err(TokenError::WrongAudience));
+        assert_eq!(
+            verify(&encode(&aud, SECRET), SECRET, 1000),
+            Err(TokenError::WrongAudience)
+        );
         assert_eq!(verify(&t, SECRET, 1060), Err(TokenError::Expired));
         assert_eq!(verify(&t, SECRET, 1000 - 31), Err(TokenError::NotYetValid));
-        assert_eq!(verify("token_abc", SECRET, 1000), Err(TokenError::Malformed));
+        assert_eq!(
+            verify("token_abc", SECRET, 1000),
+            Err(TokenError::Malformed)
+        );
         assert_eq!(verify("sk_abc", SECRET, 1000), Err(TokenError::Malformed));
         assert_eq!(TokenError::Expired.code(), ErrorCode::TokenExpired);
     }

@@ -62,12 +62,28 @@ fn every_vector_signs_and_verifies() {
         };
         assert_eq!(canonical_string(&target), v.canonical);
         assert_eq!(signature(&key, &target), v.signature);
-        let url = sign_url(&key, &base, method, &bucket, &path, v.expiry, &v.constraints);
+        let url = sign_url(
+            &key,
+            &base,
+            method,
+            &bucket,
+            &path,
+            v.expiry,
+            &v.constraints,
+        );
         assert_eq!(url.as_str(), v.url);
 
         let query = parse_query(url.query()).unwrap().unwrap();
         assert_eq!(
-            verify_url([&key], method, &v.host, &bucket, &path, &query, v.expiry - 1),
+            verify_url(
+                [&key],
+                method,
+                &v.host,
+                &bucket,
+                &path,
+                &query,
+                v.expiry - 1
+            ),
             Ok(0)
         );
         assert_eq!(
@@ -94,16 +110,35 @@ fn edits_break_the_signature() {
     let path = ObjectPath::parse("a/b.png").unwrap();
     let mut limits = BTreeMap::new();
     limits.insert("max_size".to_owned(), "100".to_owned());
-    let url = sign_url(&key, &base, SignedMethod::Put, &bucket, &path, 2_000, &limits);
+    let url = sign_url(
+        &key,
+        &base,
+        SignedMethod::Put,
+        &bucket,
+        &path,
+        2_000,
+        &limits,
+    );
     let host = host_of(&base);
     let good = parse_query(url.query()).unwrap().unwrap();
     let check = |q: &mut dyn FnMut(&mut mediasaur_api::signed_url::SignedQuery)| {
         let mut edited = good.clone();
         q(&mut edited);
-        verify_url([&key], SignedMethod::Put, &host, &bucket, &path, &edited, 1_000)
+        verify_url(
+            [&key],
+            SignedMethod::Put,
+            &host,
+            &bucket,
+            &path,
+            &edited,
+            1_000,
+        )
     };
     assert_eq!(check(&mut |_| {}), Ok(0));
-    assert_eq!(check(&mut |q| q.expiry += 1), Err(UrlError::SignatureInvalid));
+    assert_eq!(
+        check(&mut |q| q.expiry += 1),
+        Err(UrlError::SignatureInvalid)
+    );
     assert_eq!(
         check(&mut |q| {
             q.constraints.insert("max_size".into(), "1000000".into());
@@ -118,16 +153,40 @@ fn edits_break_the_signature() {
     );
     let other_path = ObjectPath::parse("a/c.png").unwrap();
     assert_eq!(
-        verify_url([&key], SignedMethod::Put, &host, &bucket, &other_path, &good, 1_000),
+        verify_url(
+            [&key],
+            SignedMethod::Put,
+            &host,
+            &bucket,
+            &other_path,
+            &good,
+            1_000
+        ),
         Err(UrlError::SignatureInvalid)
     );
     assert_eq!(
-        verify_url([&key], SignedMethod::Put, "evil.test", &bucket, &path, &good, 1_000),
+        verify_url(
+            [&key],
+            SignedMethod::Put,
+            "evil.test",
+            &bucket,
+            &path,
+            &good,
+            1_000
+        ),
         Err(UrlError::SignatureInvalid)
     );
     let wrong_key = UrlSigningKey::derive("sk_other");
     assert_eq!(
-        verify_url([&wrong_key, &key], SignedMethod::Put, &host, &bucket, &path, &good, 1_000),
+        verify_url(
+            [&wrong_key, &key],
+            SignedMethod::Put,
+            &host,
+            &bucket,
+            &path,
+            &good,
+            1_000
+        ),
         Ok(1)
     );
     assert_eq!(parse_query(None), Ok(None));

@@ -1,0 +1,105 @@
+//! The HTTP surface: one router that every deployment (binary, tests, embedded) serves.
+
+mod files;
+mod json;
+mod multipart;
+mod objects;
+mod signatures;
+mod tokens;
+mod tus;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, Method, StatusCode};
+use axum::middleware;
+use axum::response::IntoResponse;
+use axum::routing::{get, post, put};
+use axum::Router;
+use mediasaur_api::ErrorCode;
+use tower_http::cors::{Any, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::ApiError;
+use crate::response::{envelope_middleware, PendingEnvelope};
+use crate::state::AppState;
+
+pub use json::JsonBody;
+pub(crate) use tus::EXPIRED;
+
+/// The Upload API router.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/", post(multipart::upload))
+        .route("/healthz", get(healthz))
+        .route("/token", post(tokens::create))
+        .route("/signatures", post(signatures::create))
+        .route("/files", get(files::list))
+        .route("/files/{id}", get(files::get).delete(files::delete))
+        .merge(tus::router())
+        .route("/{bucket}/{*path}", put(objects::put).get(objects::get))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        // Upload bodies stream to disk under their own limits; JSON bodies use `JsonBody`'s.
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn(envelope_middleware))
+        .layer(cors())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Browser uploads with tokens (the seeds' frontend flow) need CORS; credentials are bearer headers,
+/// never cookies, so any origin may call.
+fn cors() -> CorsLayer {
+    let tus_headers = [
+        "upload-offset",
+        "upload-length",
+        "upload-metadata",
+        "upload-defer-length",
+        "upload-concat",
+        "upload-expires",
+        "upload-checksum",
+        "tus-resumable",
+        "tus-version",
+        "tus-extension",
+        "tus-max-size",
+        "tus-checksum-algorithm",
+        "x-http-method-override",
+        "x-requested-with",
+    ];
+    let mut allow: Vec<HeaderName> = vec![header::AUTHORIZATION, header::CONTENT_TYPE];
+    allow.extend(tus_headers.iter().map(|h| HeaderName::from_static(h)));
+    let mut expose: Vec<HeaderName> = vec![
+        header::LOCATION,
+        HeaderName::from_static("mediasaur-file-id"),
+        HeaderName::from_static("x-request-id"),
+    ];
+    expose.extend(tus_headers.iter().map(|h| HeaderName::from_static(h)));
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers(allow)
+        .expose_headers(expose)
+        .max_age(std::time::Duration::from_secs(86_400))
+}
+
+async fn healthz() -> impl IntoResponse {
+    PendingEnvelope::data(StatusCode::OK, serde_json::json!({ "status": "ok" }))
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "this endpoint does not accept that method",
+    )
+}
