@@ -105,5 +105,11 @@ pub async fn envelope_middleware(request: Request, next: Next) -> Response {
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
+    if parts.status.as_u16() == 460 {
+        // tus's own status code has no standard reason phrase.
+        parts
+            .extensions
+            .insert(hyper::ext::ReasonPhrase::from_static(b"Checksum Mismatch"));
+    }
     Response::from_parts(parts, Body::from(body))
 }

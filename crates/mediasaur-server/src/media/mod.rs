@@ -49,8 +49,9 @@ pub fn probe(file: &mut File) -> io::Result<MediaInfo> {
 }
 
 /// True for MIME types a browser could run script from or render as an active document (HTML,
-/// XHTML, SVG, any XML, PDF, JavaScript, most `text/*`), which must be served as
-/// `Content-Disposition: attachment`.
+/// XHTML, SVG, any XML, PDF, JavaScript, Flash, MHTML, every `text/*` but plain text, CSV and
+/// TSV), which must be served as `Content-Disposition: attachment`. Parameters and case are
+/// ignored; a string that is not `type/subtype` counts as active.
 pub fn serve_as_attachment(mime: &str) -> bool {
     let essence = mime.split(';').next().unwrap_or_default().trim();
     let essence = essence.to_ascii_lowercase();
@@ -68,17 +69,7 @@ pub fn serve_as_attachment(mime: &str) -> bool {
     match top {
         "text" => !matches!(sub, "plain" | "csv" | "tab-separated-values"),
         "multipart" | "message" => true,
-        "application" => matches!(
-            sub,
-            "pdf"
-                | "x-pdf"
-                | "xhtml"
-                | "html"
-                | "x-shockwave-flash"
-                | "futuresplash"
-                | "xslt"
-                | "x-mimearchive"
-        ),
+        "application" => matches!(sub, "pdf" | "x-pdf" | "x-shockwave-flash" | "futuresplash"),
         _ => false,
     }
 }
@@ -96,7 +87,7 @@ pub(crate) struct Found {
 }
 
 impl Found {
-    /// Records a picture size; zero sizes mean "not stated".
+    /// Records a picture size (both sides or neither); zero or oversized sides mean "not stated".
     pub(crate) fn set_size(&mut self, width: u64, height: u64) {
         if let (Ok(w @ 1..), Ok(h @ 1..)) = (u32::try_from(width), u32::try_from(height)) {
             self.width = Some(w);
@@ -104,18 +95,10 @@ impl Found {
         }
     }
 
-    /// Records a duration of `units` ticks of `per_second`; unknown, zero or absurd values are dropped.
+    /// Records a duration in seconds; zero, negative, infinite and NaN values are dropped.
     pub(crate) fn set_duration(&mut self, seconds: f64) {
         if seconds.is_finite() && seconds > 0.0 {
             self.duration = Some(seconds);
-        }
-    }
-
-    /// The size, only when both sides are known.
-    fn size(&self) -> (Option<u32>, Option<u32>) {
-        match (self.width, self.height) {
-            (Some(w), Some(h)) => (Some(w), Some(h)),
-            _ => (None, None),
         }
     }
 }
@@ -130,33 +113,34 @@ fn inspect(src: &mut Source<'_>) -> io::Result<MediaInfo> {
         "video/webm" | "video/x-matroska" => ebml::probe(src, &mut found),
         "audio/x-wav" => audio::wav(src, &mut found),
         "audio/x-flac" => audio::flac(src, &mut found),
-        "video/mp4" | "video/x-m4v" | "video/quicktime" | "audio/m4a" | "audio/mp4" => {
-            bmff::probe(src, &mut found)
-        }
+        "video/mp4" | "video/x-m4v" | "video/quicktime" | "video/3gpp" | "video/3gpp2"
+        | "audio/m4a" | "audio/mp4" => bmff::probe(src, &mut found),
         _ => Ok(()),
     };
-    match parsed {
-        Ok(()) | Err(Stop::Malformed) => {}
+    let mime = match parsed {
+        // Only a track list read to its end can show that a video container holds no video.
+        Ok(()) => audio_only(mime, &found),
+        Err(Stop::Malformed) => mime,
         Err(Stop::Io(err)) => return Err(err),
-    }
-    let mime = audio_only(mime, &found);
-    let (width, height) = found.size();
+    };
     Ok(MediaInfo {
         kind: kind_of(&mime),
         mime,
-        width,
-        height,
+        width: found.width,
+        height: found.height,
         duration: found.duration,
     })
 }
 
-/// A video container whose tracks turned out to be audio only is audio.
+/// A video container whose tracks are all audio is audio.
 fn audio_only(mime: String, found: &Found) -> String {
     if found.video_track || !found.audio_track {
         return mime;
     }
     let audio = match mime.as_str() {
         "video/mp4" | "video/x-m4v" | "video/quicktime" => "audio/mp4",
+        "video/3gpp" => "audio/3gpp",
+        "video/3gpp2" => "audio/3gpp2",
         "video/webm" => "audio/webm",
         "video/x-matroska" => "audio/x-matroska",
         _ => return mime,

@@ -25,7 +25,20 @@ pub(crate) fn mime_of_head(head: &[u8], complete: bool) -> &'static str {
     match infer::get(head) {
         // `infer`'s text matchers are cruder than ours (no SVG, XML only with a prolog).
         Some(kind) if kind.matcher_type() != infer::MatcherType::Text => kind.mime_type(),
-        _ => sniff_text(head, complete),
+        _ => other_ftyp(head).unwrap_or_else(|| sniff_text(head, complete)),
+    }
+}
+
+/// ISO BMFF brands `infer` does not list: 3GPP phone video and M4B/M4P audio.
+fn other_ftyp(head: &[u8]) -> Option<&'static str> {
+    if head.get(4..8)? != b"ftyp" {
+        return None;
+    }
+    match head.get(8..12)? {
+        [b'3', b'g', b'2', _] => Some("video/3gpp2"),
+        [b'3', b'g', _, _] => Some("video/3gpp"),
+        b"M4B " | b"M4P " => Some("audio/mp4"),
+        _ => None,
     }
 }
 

@@ -8,13 +8,16 @@ mod signatures;
 mod tokens;
 mod tus;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderName, Method, StatusCode};
 use axum::middleware;
+use axum::middleware::Next;
 use axum::response::IntoResponse;
+use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::Router;
 use mediasaur_api::ErrorCode;
+use tower::ServiceExt;
 use tower_http::cors::{Any, CorsLayer};
 use tower_http::trace::TraceLayer;
 
@@ -27,7 +30,7 @@ pub(crate) use tus::EXPIRED;
 
 /// The Upload API router.
 pub fn app(state: AppState) -> Router {
-    Router::new()
+    let api = Router::new()
         .route("/", post(multipart::upload))
         .route("/healthz", get(healthz))
         .route("/token", post(tokens::create))
@@ -41,9 +44,33 @@ pub fn app(state: AppState) -> Router {
         // Upload bodies stream to disk under their own limits; JSON bodies use `JsonBody`'s.
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(envelope_middleware))
+        .with_state(state);
+    api.clone()
         .layer(cors())
+        .layer(middleware::from_fn_with_state(
+            api,
+            bypass_cors_for_plain_options,
+        ))
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
+}
+
+/// `CorsLayer` answers every OPTIONS request itself, but a plain OPTIONS (no
+/// `Access-Control-Request-Method`) is tus discovery and must reach the tus handler.
+async fn bypass_cors_for_plain_options(
+    State(api): State<Router>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let preflight = request
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    if request.method() == Method::OPTIONS && !preflight {
+        return match api.oneshot(request).await {
+            Ok(response) => response,
+            Err(never) => match never {},
+        };
+    }
+    next.run(request).await
 }
 
 /// Browser uploads with tokens (the seeds' frontend flow) need CORS; credentials are bearer headers,
