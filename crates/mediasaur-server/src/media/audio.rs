@@ -28,9 +28,9 @@ pub(crate) fn wav(src: &mut Source<'_>, found: &mut Found) -> Parse<()> {
                 byte_rate = Some(u32::from_le_bytes([fmt[8], fmt[9], fmt[10], fmt[11]]));
             }
             b"data" => {
-                // Streamed files leave the size at 0 or 0xFFFFFFFF; the file's end is the truth then.
+                // Recorders that cannot seek back leave 0xFFFFFFFF; the file's end is the truth then.
                 let available = len.saturating_sub(body);
-                let data = if size == 0 || size == u64::from(u32::MAX) {
+                let data = if size == u64::from(u32::MAX) {
                     available
                 } else {
                     size.min(available)

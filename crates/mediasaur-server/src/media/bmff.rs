@@ -1,4 +1,4 @@
-//! ISO base media files (MP4, MOV, M4A, M4V): duration from `mvhd`, picture size from the first video `tkhd`.
+//! ISO base media files (MP4, MOV, M4A, M4V, 3GP): duration from `mvhd`, picture size from the first video `tkhd`.
 
 use super::source::{Parse, Source, Stop};
 use super::Found;
@@ -173,7 +173,7 @@ fn trak(src: &mut Source<'_>, b: &BoxHeader, found: &mut Found) -> Parse<()> {
     }
     // Subtitle and timed-text tracks have sizes too; only video (or an unlabelled track) counts.
     let visual = matches!(handler.as_ref(), None | Some(b"vide"));
-    if let (true, None, Some((width, height))) = (visual, found.width, size) {
+    if let Some((width, height)) = size.filter(|_| visual && found.width.is_none()) {
         found.set_size(width, height);
     }
     Ok(())
@@ -188,9 +188,9 @@ fn tkhd(src: &mut Source<'_>, b: &BoxHeader) -> Parse<(u64, u64)> {
     let raw: [u8; 44] = src.array(field(b, matrix_at, 44)?)?;
     let word = |i: usize| i32::from_be_bytes([raw[i], raw[i + 1], raw[i + 2], raw[i + 3]]);
     let fixed = |i: usize| (u64::from(word(i) as u32) + 0x8000) >> 16;
-    let (a, b_, c, d) = (word(0), word(4), word(12), word(16));
+    // The matrix is {a b u, c d v, x y w}; a quarter turn has a = d = 0 and b, c = ±1.
+    let quarter_turn = word(0) == 0 && word(16) == 0 && word(4) != 0 && word(12) != 0;
     let (width, height) = (fixed(36), fixed(40));
-    let quarter_turn = a == 0 && d == 0 && b_ != 0 && c != 0;
     Ok(if quarter_turn {
         (height, width)
     } else {

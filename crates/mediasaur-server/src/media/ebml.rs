@@ -53,87 +53,87 @@ pub(crate) fn probe(src: &mut Source<'_>, found: &mut Found) -> Parse<()> {
 /// The children of a `Segment`, until both `Info` and `Tracks` were read.
 fn segment(src: &mut Source<'_>, start: u64, end: u64, found: &mut Found) -> Parse<()> {
     let (mut seen_info, mut seen_tracks) = (false, false);
-    let mut scale = DEFAULT_SCALE;
-    let mut duration = None;
-    let result = walk(src, start, end, |src, e| {
+    walk(src, start, end, |src, e| {
         let e_end = e.end.unwrap_or(end);
         match e.id {
             INFO => {
+                info(src, e, e_end, found)?;
                 seen_info = true;
-                walk(src, e.body, e_end, |src, child| {
-                    match child.id {
-                        TIMESTAMP_SCALE => scale = unsigned(src, child)?,
-                        DURATION => duration = Some(float(src, child)?),
-                        _ => {}
-                    }
-                    Ok(Flow::Next)
-                })?;
             }
             TRACKS => {
-                seen_tracks = true;
                 walk(src, e.body, e_end, |src, child| {
                     if child.id == TRACK_ENTRY {
                         track(src, child, e_end, found)?;
                     }
                     Ok(Flow::Next)
                 })?;
+                seen_tracks = true;
             }
             _ => {}
         }
+        // Clusters (the media data) follow; they are only skipped over when Info or Tracks come later.
         Ok(if seen_info && seen_tracks {
             Flow::Done
         } else {
             Flow::Next
         })
-    });
-    if let Some(ticks) = duration {
-        if scale > 0 {
-            found.set_duration(ticks * scale as f64 / 1e9);
+    })
+}
+
+/// `Info`: `Duration` in ticks of `TimestampScale` nanoseconds.
+fn info(src: &mut Source<'_>, e: &Element, end: u64, found: &mut Found) -> Parse<()> {
+    let mut scale = DEFAULT_SCALE;
+    let mut duration = None;
+    walk(src, e.body, end, |src, child| {
+        match child.id {
+            TIMESTAMP_SCALE => scale = unsigned(src, child)?,
+            DURATION => duration = Some(float(src, child)?),
+            _ => {}
         }
+        Ok(Flow::Next)
+    })?;
+    if let Some(ticks) = duration {
+        found.set_duration(ticks * scale as f64 / 1e9);
     }
-    result
+    Ok(())
 }
 
 /// One `TrackEntry`: its type, and for video its pixel size.
 fn track(src: &mut Source<'_>, entry: &Element, parent_end: u64, found: &mut Found) -> Parse<()> {
+    let end = entry.end.unwrap_or(parent_end);
     let mut kind = 0;
-    let (mut width, mut height) = (0, 0);
-    walk(
-        src,
-        entry.body,
-        entry.end.unwrap_or(parent_end),
-        |src, child| {
-            match child.id {
-                TRACK_TYPE => kind = unsigned(src, child)?,
-                VIDEO => {
-                    walk(
-                        src,
-                        child.body,
-                        child.end.unwrap_or(parent_end),
-                        |src, v| {
-                            match v.id {
-                                PIXEL_WIDTH => width = unsigned(src, v)?,
-                                PIXEL_HEIGHT => height = unsigned(src, v)?,
-                                _ => {}
-                            }
-                            Ok(Flow::Next)
-                        },
-                    )?;
-                }
-                _ => {}
-            }
-            Ok(Flow::Next)
-        },
-    )?;
+    let mut size = (0, 0);
+    walk(src, entry.body, end, |src, child| {
+        match child.id {
+            TRACK_TYPE => kind = unsigned(src, child)?,
+            VIDEO => size = video(src, child, end)?,
+            _ => {}
+        }
+        Ok(Flow::Next)
+    })?;
     match kind {
         1 => found.video_track = true,
         2 => found.audio_track = true,
         _ => {}
     }
     if kind == 1 && found.width.is_none() {
-        found.set_size(width, height);
+        found.set_size(size.0, size.1);
     }
     Ok(())
+}
+
+/// `Video`: `PixelWidth` and `PixelHeight`.
+fn video(src: &mut Source<'_>, e: &Element, parent_end: u64) -> Parse<(u64, u64)> {
+    let (mut width, mut height) = (0, 0);
+    walk(src, e.body, e.end.unwrap_or(parent_end), |src, child| {
+        match child.id {
+            PIXEL_WIDTH => width = unsigned(src, child)?,
+            PIXEL_HEIGHT => height = unsigned(src, child)?,
+            _ => {}
+        }
+        Ok(Flow::Next)
+    })?;
+    Ok((width, height))
 }
 
 /// Calls `visit` on each element between `start` and `end` until it says [`Flow::Done`]. An
@@ -197,32 +197,28 @@ fn vint(src: &mut Source<'_>, pos: u64) -> Parse<(u64, u32)> {
 
 /// An unsigned integer element (at most 8 bytes).
 fn unsigned(src: &mut Source<'_>, e: &Element) -> Parse<u64> {
-    let bytes = payload(src, e, 8)?;
+    let bytes = payload(src, e)?;
     Ok(bytes.iter().fold(0, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
 /// A float element (0, 4 or 8 bytes).
 fn float(src: &mut Source<'_>, e: &Element) -> Parse<f64> {
-    let bytes = payload(src, e, 8)?;
-    match bytes.len() {
-        0 => Ok(0.0),
-        4 => Ok(f64::from(f32::from_be_bytes([
-            bytes[0], bytes[1], bytes[2], bytes[3],
-        ]))),
-        8 => Ok(f64::from_be_bytes(
-            bytes.try_into().map_err(|_| Stop::Malformed)?,
-        )),
+    match *payload(src, e)? {
+        [] => Ok(0.0),
+        [a, b, c, d] => Ok(f64::from(f32::from_be_bytes([a, b, c, d]))),
+        [a, b, c, d, e, f, g, h] => Ok(f64::from_be_bytes([a, b, c, d, e, f, g, h])),
         _ => Err(Stop::Malformed),
     }
 }
 
-/// The payload of a small element, at most `max` bytes long, read completely.
-fn payload(src: &mut Source<'_>, e: &Element, max: u64) -> Parse<Vec<u8>> {
+/// The whole payload of a number element, which is at most 8 bytes long.
+fn payload<'s>(src: &'s mut Source<'_>, e: &Element) -> Parse<&'s [u8]> {
     let len = e.end.ok_or(Stop::Malformed)?.saturating_sub(e.body);
-    if len > max {
+    if len > 8 {
         return Err(Stop::Malformed);
     }
     let len = len as usize;
-    let bytes = src.bytes_from(e.body, len)?;
-    bytes.get(..len).map(<[u8]>::to_vec).ok_or(Stop::Malformed)
+    src.bytes_from(e.body, len)?
+        .get(..len)
+        .ok_or(Stop::Malformed)
 }

@@ -7,13 +7,7 @@ use super::{expect, Audio, Video};
 fn mp4_with_moov_after_mdat() {
     let moov = [
         mvhd(0, 1000, 12_500),
-        trak(
-            0,
-            b"vide",
-            1280,
-            720,
-            [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000],
-        ),
+        trak(0, b"vide", 1280, 720, IDENTITY),
         trak(0, b"soun", 0, 0, [0; 9]),
     ];
     let file = mp4(&ftyp(b"isom", &[b"isom", b"avc1"]), &moov, 150_000, false);
@@ -49,32 +43,33 @@ fn audio_only_mp4_is_audio() {
 }
 
 #[test]
-fn quicktime_and_fragmented_mp4() {
+fn third_generation_phone_video() {
+    let moov = [mvhd(0, 1000, 4000), trak(0, b"vide", 176, 144, IDENTITY)];
+    let file = mp4(&ftyp(b"3gp4", &[b"3gp4", b"isom"]), &moov, 100, false);
+    expect(&file, "video/3gpp", Video, Some((176, 144)), Some(4.0));
+}
+
+#[test]
+fn truncated_track_list_does_not_turn_video_into_audio() {
     let moov = [
-        mvhd(0, 600, 600 * 2),
-        trak(
-            0,
-            b"vide",
-            320,
-            240,
-            [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000],
-        ),
+        mvhd(0, 1000, 4000),
+        trak(0, b"soun", 0, 0, IDENTITY),
+        trak(0, b"vide", 64, 48, IDENTITY),
     ];
+    let mut file = mp4(&ftyp(b"isom", &[b"isom"]), &moov, 100, true);
+    let video_trak = file.windows(4).rposition(|w| w == b"trak").unwrap();
+    file.truncate(video_trak + 30);
+    expect(&file, "video/mp4", Video, None, Some(4.0));
+}
+
+#[test]
+fn quicktime_and_fragmented_mp4() {
+    let moov = [mvhd(0, 600, 600 * 2), trak(0, b"vide", 320, 240, IDENTITY)];
     let mov = mp4(&ftyp(b"qt  ", &[b"qt  "]), &moov, 64, false);
     expect(&mov, "video/quicktime", Video, Some((320, 240)), Some(2.0));
 
     let mvex = bx(b"mvex", &full(b"mehd", 1, &(1000u64 * 7).to_be_bytes()));
-    let moov = [
-        mvhd(0, 1000, 0),
-        trak(
-            0,
-            b"vide",
-            320,
-            240,
-            [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000],
-        ),
-        mvex,
-    ];
+    let moov = [mvhd(0, 1000, 0), trak(0, b"vide", 320, 240, IDENTITY), mvex];
     let frag = mp4(&ftyp(b"iso6", &[b"iso6", b"dash"]), &moov, 64, true);
     expect(&frag, "video/mp4", Video, Some((320, 240)), Some(7.0));
 }

@@ -168,7 +168,8 @@ pub(crate) fn avif(width: u32, height: u32) -> Vec<u8> {
     out
 }
 
-const IDENTITY: [i32; 9] = [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000];
+/// The `tkhd` matrix of an upright picture.
+pub(crate) const IDENTITY: [i32; 9] = [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000];
 /// The `tkhd` matrix of a picture turned a quarter turn.
 pub(crate) const QUARTER_TURN: [i32; 9] = [0, 0x1_0000, 0, -0x1_0000, 0, 0, 0, 0, 0x4000_0000];
 

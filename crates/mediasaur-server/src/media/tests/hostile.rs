@@ -19,11 +19,10 @@ impl Rng {
 }
 
 fn samples() -> Vec<Vec<u8>> {
-    let identity = [0x1_0000, 0, 0, 0, 0x1_0000, 0, 0, 0, 0x4000_0000];
     let moov = [
         mvhd(0, 1000, 5000),
-        trak(0, b"vide", 64, 48, identity),
-        trak(1, b"soun", 0, 0, identity),
+        trak(0, b"vide", 64, 48, IDENTITY),
+        trak(1, b"soun", 0, 0, IDENTITY),
     ];
     let mut segment = segment_info(1_000_000, &1000f64.to_be_bytes());
     segment.extend(el(
