@@ -9,22 +9,21 @@ use serde::Deserialize;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::files::{self, FileRow};
+use crate::files;
 use crate::response::PendingEnvelope;
 use crate::state::AppState;
 
 const DEFAULT_LIMIT: u32 = 100;
 const MAX_LIMIT: u32 = 1000;
 
-fn file_envelope(state: &AppState, status: StatusCode, row: &FileRow) -> PendingEnvelope {
-    let file = row.to_object(state.public_base());
+/// The envelope for a File object, with its `self` link.
+pub(super) fn file_response(
+    state: &AppState,
+    status: StatusCode,
+    file: mediasaur_api::FileObject,
+) -> PendingEnvelope {
     let link = format!("{}/files/{}", state.public_base(), file.id);
     PendingEnvelope::data(status, file).link("self", link)
-}
-
-/// The envelope for a File object, with its `self` link.
-pub(super) fn file_response(state: &AppState, row: &FileRow) -> PendingEnvelope {
-    file_envelope(state, StatusCode::OK, row)
 }
 
 pub(super) async fn get(
@@ -33,7 +32,12 @@ pub(super) async fn get(
     Path(id): Path<String>,
 ) -> ApiResult<PendingEnvelope> {
     caller.require_key()?;
-    Ok(file_response(&state, &files::get(state.db(), &id).await?))
+    let row = files::get(state.db(), &id).await?;
+    Ok(file_response(
+        &state,
+        StatusCode::OK,
+        row.to_object(state.public_base()),
+    ))
 }
 
 pub(super) async fn delete(
@@ -43,7 +47,11 @@ pub(super) async fn delete(
 ) -> ApiResult<PendingEnvelope> {
     caller.require_key()?;
     let row = files::delete(&state, &id).await?;
-    Ok(file_response(&state, &row))
+    Ok(file_response(
+        &state,
+        StatusCode::OK,
+        row.to_object(state.public_base()),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,10 +124,4 @@ pub(super) async fn list(
         envelope = envelope.link("next", next_url.to_string());
     }
     Ok(envelope)
-}
-
-/// A newly created File object: 201 with its `self` link.
-pub(super) fn created(state: &AppState, row_file: mediasaur_api::FileObject) -> PendingEnvelope {
-    let link = format!("{}/files/{}", state.public_base(), row_file.id);
-    PendingEnvelope::data(StatusCode::CREATED, row_file).link("self", link)
 }

@@ -4,7 +4,9 @@ use axum::extract::multipart::{Field, MultipartRejection};
 use axum::extract::{Multipart, State};
 use mediasaur_api::ErrorCode;
 
-use super::files::created;
+use axum::http::StatusCode;
+
+use super::files::file_response;
 use super::tokens::require_bucket;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -81,7 +83,7 @@ async fn receive_and_store(
     let (bucket, path) = caller.upload_target(bucket.as_deref(), path.as_deref())?;
     require_bucket(state, &bucket).await?;
     let file = files::store_complete(state, &bucket, &path, bytes).await?;
-    Ok(created(state, file))
+    Ok(file_response(state, StatusCode::CREATED, file))
 }
 
 fn malformed(e: axum::extract::multipart::MultipartError) -> ApiError {

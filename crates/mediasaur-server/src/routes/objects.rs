@@ -10,7 +10,9 @@ use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
-use super::files::created;
+use axum::http::StatusCode;
+
+use super::files::file_response;
 use super::tokens::require_bucket;
 use crate::auth::{self, Caller};
 use crate::error::{ApiError, ApiResult};
@@ -107,7 +109,7 @@ pub(super) async fn put(
         .and_then(|v| v.parse().ok());
     let bytes = receive_whole(&state, body.into_data_stream(), limit, expected).await?;
     let file = files::store_complete(&state, &bucket, &path, bytes).await?;
-    Ok(created(&state, file))
+    Ok(file_response(&state, StatusCode::CREATED, file))
 }
 
 pub(super) async fn get(
