@@ -157,7 +157,9 @@ fn raw_signature(key: &UrlSigningKey, target: &UrlTarget<'_>) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// A full signed URL under `base` (the server's public URL) for `target`. The host signed is `base`'s.
+/// A full signed URL under `base` (the server's public URL) for `target`. The host signed is `base`'s;
+/// a path in `base` (a server behind a reverse proxy under a prefix) is kept in the URL but is not part of
+/// the canonical path, which is always `/{bucket}/{path}` as the server itself sees it.
 pub fn sign_url(
     key: &UrlSigningKey,
     base: &Url,
@@ -185,7 +187,8 @@ pub fn sign_url(
         signature(key, &target)
     ));
     let mut url = base.clone();
-    url.set_path(&format!("/{bucket}/{}", path.encoded()));
+    let prefix = base.path().trim_end_matches('/').to_owned();
+    url.set_path(&format!("{prefix}/{bucket}/{}", path.encoded()));
     url.set_query(Some(&query));
     url
 }

@@ -45,12 +45,20 @@ pub fn app(state: AppState) -> Router {
         .layer(DefaultBodyLimit::disable())
         .layer(middleware::from_fn(envelope_middleware))
         .with_state(state);
-    api.clone()
+    let with_cors = api
+        .clone()
         .layer(cors())
         .layer(middleware::from_fn_with_state(
             api,
             bypass_cors_for_plain_options,
-        ))
+        ));
+    // `Router::layer` runs after routing; the method override must run before it.
+    Router::new()
+        .fallback_service(
+            tower::ServiceBuilder::new()
+                .map_request(tus::apply_method_override)
+                .service(with_cors),
+        )
         .layer(TraceLayer::new_for_http())
 }
 

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap, HeaderValue, Method};
 use axum::response::{IntoResponse, Response};
 use mediasaur_api::signed_url::{parse_query, verify_url, SignedMethod, MAX_SIZE_PARAM};
 use mediasaur_api::{BucketName, ErrorCode, ObjectPath};
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use tower::ServiceExt;
 use tower_http::services::ServeFile;
 
@@ -21,6 +21,48 @@ use crate::keys;
 use crate::media::serve_as_attachment;
 use crate::receive::receive_whole;
 use crate::state::AppState;
+
+/// RFC 8187 attr-chars that need no escaping in `filename*`.
+const FILENAME: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'.')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'~');
+
+fn etag_listed(header: Option<&HeaderValue>, etag: &str) -> Option<bool> {
+    let listed = header?.to_str().ok()?;
+    Some(
+        listed
+            .split(',')
+            .map(|tag| tag.trim().trim_start_matches("W/"))
+            .any(|tag| tag == "*" || tag == etag),
+    )
+}
+
+/// ETag conditions, which `ServeFile` (dates only) does not check: `If-None-Match` → 304,
+/// a failed `If-Match` → 412, and an `If-Range` naming another version drops the range so the client
+/// gets the whole current file instead of mixing versions.
+fn etag_preconditions(request: &mut Request, etag: &str) -> Option<Response> {
+    let headers = request.headers_mut();
+    if etag_listed(headers.get(header::IF_MATCH), etag) == Some(false) {
+        return Some(StatusCode::PRECONDITION_FAILED.into_response());
+    }
+    if etag_listed(headers.get(header::IF_NONE_MATCH), etag) == Some(true) {
+        let mut response = StatusCode::NOT_MODIFIED.into_response();
+        if let Ok(value) = HeaderValue::from_str(etag) {
+            response.headers_mut().insert(header::ETAG, value);
+        }
+        return Some(response);
+    }
+    let if_range = headers.get(header::IF_RANGE).and_then(|v| v.to_str().ok());
+    if if_range.is_some_and(|v| v.starts_with('"') || v.starts_with("W/")) {
+        if if_range != Some(etag) {
+            headers.remove(header::RANGE);
+        }
+        headers.remove(header::IF_RANGE);
+    }
+    None
+}
 
 fn parse_target(bucket: &str, path: &str) -> ApiResult<(BucketName, ObjectPath)> {
     Ok((BucketName::parse(bucket)?, ObjectPath::parse(path)?))
@@ -140,6 +182,11 @@ pub(super) async fn get(
     let blob = state.blobs().blob_path(&row.blob_id);
     let mime = HeaderValue::from_str(&row.mime)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
+    let etag = format!("\"{}\"", row.sha256);
+    let mut request = request;
+    if let Some(early) = etag_preconditions(&mut request, &etag) {
+        return Ok(early);
+    }
     let mut response = ServeFile::new(blob)
         .oneshot(request)
         .await
@@ -162,11 +209,11 @@ pub(super) async fn get(
     } else {
         "inline"
     };
-    let name = utf8_percent_encode(path.file_name(), NON_ALPHANUMERIC);
+    let name = utf8_percent_encode(path.file_name(), FILENAME);
     if let Ok(value) = HeaderValue::from_str(&format!("{disposition}; filename*=UTF-8''{name}")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    if let Ok(etag) = HeaderValue::from_str(&format!("\"{}\"", row.sha256)) {
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
         headers.insert(header::ETAG, etag);
     }
     let cache = if signed || !found.public {

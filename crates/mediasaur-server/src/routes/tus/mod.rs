@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -47,10 +47,34 @@ pub(super) fn router() -> Router<AppState> {
 }
 
 async fn stamp_tus_resumable(mut response: Response) -> Response {
+    let precondition_failed = response.status() == StatusCode::PRECONDITION_FAILED;
+    let headers = response.headers_mut();
+    headers.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
+    if precondition_failed {
+        headers.insert("tus-version", HeaderValue::from_static(TUS_VERSION));
+    }
     response
-        .headers_mut()
-        .insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
-    response
+}
+
+/// tus clients behind proxies that only pass GET and POST send `X-HTTP-Method-Override`. It must be
+/// applied before routing, so `app` wraps the whole router with this.
+pub(crate) fn apply_method_override(mut request: axum::extract::Request) -> axum::extract::Request {
+    if request.method() == Method::POST && request.uri().path().starts_with("/uploads/") {
+        let method = request
+            .headers()
+            .get("x-http-method-override")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| match v.to_ascii_uppercase().as_str() {
+                "PATCH" => Some(Method::PATCH),
+                "DELETE" => Some(Method::DELETE),
+                "HEAD" => Some(Method::HEAD),
+                _ => None,
+            });
+        if let Some(method) = method {
+            *request.method_mut() = method;
+        }
+    }
+    request
 }
 
 fn header(name: &'static str, value: impl ToString) -> (HeaderName, HeaderValue) {
@@ -205,7 +229,9 @@ async fn status(
         } else {
             row.state.clone()
         },
-        expires_at: record::http_date(row.expires_at),
+        expires_at: chrono::DateTime::from_timestamp(row.expires_at, 0)
+            .map(crate::db::to_text)
+            .unwrap_or_default(),
         error: row.error_code.clone(),
         file,
         id: row.id,
