@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub mod fault_proxy;
+pub mod tus_client;
 
 /// A real `mediasaur-server` serving HTTP on `127.0.0.1:<random port>` from a temporary data dir.
 /// Stops when dropped.

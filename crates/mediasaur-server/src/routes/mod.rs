@@ -57,6 +57,7 @@ pub fn app(state: AppState) -> Router {
         .fallback_service(
             tower::ServiceBuilder::new()
                 .map_request(tus::apply_method_override)
+                .layer(middleware::from_fn(tus::stamp_tus_resumable))
                 .service(with_cors),
         )
         .layer(TraceLayer::new_for_http())

@@ -5,7 +5,7 @@ use std::fs::OpenOptions;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{header as http_header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use mediasaur_api::{new_id, ErrorCode, IdPrefix};
 
 use super::patch::{append, appended, complete, has_tus_body};
@@ -95,26 +95,24 @@ pub(super) async fn create(
     };
     record::insert(state.db(), &row, key_id).await?;
 
+    let location = HeaderValue::from_str(&format!("/uploads/{id}"))
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut slot = lock(&state, &id).await.ok_or_else(locked)?;
-    let file = if has_tus_body(&headers) {
-        // creation-with-upload: a failure here still leaves a created upload the client can resume.
-        match append(&state, &mut row, &mut slot, &headers, body).await {
-            Ok(file) => file,
-            Err(e) if e.code() == ErrorCode::ChecksumMismatch => return Err(e),
-            Err(e) => {
-                tracing::info!(upload = %id, "creation-with-upload stopped early: {e}");
-                None
-            }
-        }
+    let outcome = if has_tus_body(&headers) {
+        append(&state, &mut row, &mut slot, &headers, body).await
     } else if row.length() == Some(0) {
-        Some(complete(&state, &mut row, &mut slot).await?)
+        complete(&state, &mut row, &mut slot).await.map(Some)
     } else {
-        None
+        Ok(None)
     };
-    let mut response = appended(StatusCode::CREATED, &row, file.as_ref());
-    let location = format!("/uploads/{id}");
-    if let Ok(value) = HeaderValue::from_str(&location) {
-        response.headers_mut().insert(http_header::LOCATION, value);
-    }
+    // The upload exists whatever happened to its first bytes: a client told why and where can HEAD it
+    // and resume (or learn it failed for good) rather than retry a creation its token no longer allows.
+    let mut response = match outcome {
+        Ok(file) => appended(StatusCode::CREATED, &row, file.as_ref()),
+        Err(e) => e.into_response(),
+    };
+    response
+        .headers_mut()
+        .insert(http_header::LOCATION, location);
     Ok(response)
 }

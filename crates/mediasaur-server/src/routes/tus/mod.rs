@@ -43,10 +43,19 @@ pub(super) fn router() -> Router<AppState> {
                 .delete(terminate)
                 .options(options),
         )
-        .layer(axum::middleware::map_response(stamp_tus_resumable))
 }
 
-async fn stamp_tus_resumable(mut response: Response) -> Response {
+/// Every response under `/uploads` carries `Tus-Resumable`, including the router's own 404s and 405s,
+/// so `app` wraps the whole router with this.
+pub(crate) async fn stamp_tus_resumable(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let is_tus = request.uri().path().starts_with("/uploads");
+    let mut response = next.run(request).await;
+    if !is_tus {
+        return response;
+    }
     let precondition_failed = response.status() == StatusCode::PRECONDITION_FAILED;
     let headers = response.headers_mut();
     headers.insert("tus-resumable", HeaderValue::from_static(TUS_VERSION));
@@ -177,7 +186,8 @@ async fn head(
     // A PATCH cut off a moment ago may still be saving what it received: let it settle first.
     let _settled = lock(&state, &id).await;
     let row = record::load(state.db(), &id).await?;
-    if row.state == record::RECEIVING || row.state == EXPIRED {
+    if row.state != record::COMPLETE {
+        // A failed or expired upload has no bytes to resume; an offset would read as "done".
         row.require_receiving()?;
     }
     let mut response = StatusCode::OK.into_response();
