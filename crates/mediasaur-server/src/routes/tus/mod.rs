@@ -216,20 +216,28 @@ struct UploadStatus {
     file: Option<mediasaur_api::FileObject>,
 }
 
-async fn status(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> ApiResult<PendingEnvelope> {
-    let row = load_for(&state, &caller, &id).await?;
-    let file = match &row.file_id {
+/// The File object a complete upload became.
+async fn stored_file(
+    state: &AppState,
+    row: &UploadRow,
+) -> ApiResult<Option<mediasaur_api::FileObject>> {
+    Ok(match &row.file_id {
         Some(file_id) => Some(
             files::get(state.db(), file_id)
                 .await?
                 .to_object(state.public_base()),
         ),
         None => None,
-    };
+    })
+}
+
+async fn status(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<PendingEnvelope> {
+    let row = load_for(&state, &caller, &id).await?;
+    let file = stored_file(&state, &row).await?;
     let expired = row.state == record::RECEIVING && row.expires_at <= crate::db::unix_now();
     let data = UploadStatus {
         offset: row.offset(),

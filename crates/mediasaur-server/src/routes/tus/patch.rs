@@ -14,7 +14,7 @@ use mediasaur_api::{ErrorCode, FileObject, FILE_ID_HEADER};
 use sha2::{Digest, Sha256};
 
 use super::record::{self, UploadRow};
-use super::{header, load_for, lock, locked, number, progress_headers, require_tus};
+use super::{header, load_for, lock, locked, number, progress_headers, require_tus, stored_file};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, CompleteBytes};
@@ -255,14 +255,7 @@ pub(super) async fn patch(
     let mut row = record::load(state.db(), &id).await?;
     if row.state == record::COMPLETE && row.length() == Some(offset) {
         // A retried final PATCH whose response was lost: answer it again.
-        let file = match &row.file_id {
-            Some(file_id) => Some(
-                files::get(state.db(), file_id)
-                    .await?
-                    .to_object(state.public_base()),
-            ),
-            None => None,
-        };
+        let file = stored_file(&state, &row).await?;
         return Ok(appended(StatusCode::NO_CONTENT, &row, file.as_ref()));
     }
     row.require_receiving()?;
