@@ -42,6 +42,14 @@ impl TestServer {
             .await
             .expect("init data dir")
             .expect("a fresh data dir yields a key");
+        Self::serve_dir(data_dir, api_key, edit).await
+    }
+
+    async fn serve_dir(
+        data_dir: tempfile::TempDir,
+        api_key: String,
+        edit: impl FnOnce(&mut ServerConfig),
+    ) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("local addr");
         let base = Url::parse(&format!("http://{addr}")).expect("url");
@@ -82,10 +90,26 @@ impl TestServer {
 
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
+        self.halt().await;
+    }
+
+    async fn halt(&mut self) {
         self.shutdown.cancel();
         if let Some(task) = self.task.take() {
             let _ = task.await;
         }
+    }
+
+    /// Stops the server and starts a new process-equivalent on the same data dir (a new port): what
+    /// survives this is what survives a server restart.
+    pub async fn restart(mut self) -> Self {
+        self.halt().await;
+        let data_dir = tempfile::TempDir::new_in(self.data_dir.path().parent().expect("parent"))
+            .expect("placeholder dir");
+        let data_dir = std::mem::replace(&mut self.data_dir, data_dir);
+        let api_key = std::mem::take(&mut self.api_key);
+        drop(self);
+        Self::serve_dir(data_dir, api_key, |_| {}).await
     }
 }
 

@@ -344,3 +344,24 @@ async fn a_cut_patch_with_checksum_keeps_nothing() {
     let file_id = done.file_id().expect("File id");
     assert_stored(&server, &file_id, "cut-sum.bin", &data).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_upload_survives_a_server_restart() {
+    let server = TestServer::start().await;
+    let data = test_bytes(3 * MIB + 7, 9);
+    let location = Tus::new(&server).start(data.len(), "restart.bin").await;
+    Tus::new(&server)
+        .patch(&location, 0, &data[..MIB])
+        .send()
+        .await
+        .expect(204);
+
+    // The new server has no in-memory state for the upload: it must find the offset in its
+    // database and hash the bytes already on disk when the upload completes.
+    let server = server.restart().await;
+    let tus = Tus::new(&server);
+    assert_eq!(tus.offset(&location).await, MIB as u64);
+    let reply = tus.upload_from(&location, &data, MIB, MIB).await;
+    let file_id = reply.file_id().expect("the last PATCH names the File");
+    assert_stored(&server, &file_id, "restart.bin", &data).await;
+}

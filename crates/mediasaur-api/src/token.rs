@@ -238,7 +238,7 @@ mod tests {
             Err(TokenError::BadSignature)
         );
 
-        let mut aud = c.clone();
+        let mut aud = c;
         aud.aud = "download".into();
         assert_eq!(
             verify(&encode(&aud, SECRET), SECRET, 1000),

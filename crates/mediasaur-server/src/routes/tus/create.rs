@@ -7,6 +7,7 @@ use axum::extract::State;
 use axum::http::{header as http_header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use mediasaur_api::{new_id, ErrorCode, IdPrefix};
+use sha2::{Digest, Sha256};
 
 use super::patch::{append, appended, complete, has_tus_body};
 use super::record::{self, UploadRow};
@@ -98,6 +99,8 @@ pub(super) async fn create(
     let location = HeaderValue::from_str(&format!("/uploads/{id}"))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut slot = lock(&state, &id).await.ok_or_else(locked)?;
+    // Hash as the bytes arrive so completion need not read the whole file again.
+    slot.sha256 = Some((0, Sha256::new()));
     let outcome = if has_tus_body(&headers) {
         append(&state, &mut row, &mut slot, &headers, body).await
     } else if row.length() == Some(0) {
