@@ -8,6 +8,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+pub mod api_client;
 pub mod fault_proxy;
 pub mod tus_client;
 

@@ -67,7 +67,8 @@ async fn receive_and_store(
                         "send exactly one `file` field",
                     ));
                 }
-                if path.is_some() {
+                let bucket_known = bucket.is_some() || matches!(caller, Caller::Token { .. });
+                if path.is_some() && bucket_known {
                     // Fail before receiving the bytes when the fields that came first are wrong.
                     let (b, p) = caller.upload_target(bucket.as_deref(), path.as_deref())?;
                     require_bucket(state, &b).await?;
@@ -80,7 +81,10 @@ async fn receive_and_store(
     }
     let bytes = received
         .ok_or_else(|| ApiError::new(ErrorCode::InvalidRequest, "the `file` field is missing"))?;
-    let (bucket, path) = caller.upload_target(bucket.as_deref(), path.as_deref())?;
+    // The seed's form requires `path` even with a token (tus creation may leave it to the token).
+    let path =
+        path.ok_or_else(|| ApiError::new(ErrorCode::InvalidPath, "the `path` field is required"))?;
+    let (bucket, path) = caller.upload_target(bucket.as_deref(), Some(&path))?;
     require_bucket(state, &bucket).await?;
     let file = files::store_complete(state, &bucket, &path, bytes).await?;
     Ok(file_response(state, StatusCode::CREATED, file))
