@@ -1,12 +1,13 @@
 //! Streams a request body into a file without holding it in memory: the network side batches chunks
 //! into 1 MiB buffers and a blocking writer thread writes and hashes them, so reading, writing and
-//! hashing overlap.
+//! hashing overlap. Buffers go back to the network side once written, so a long upload reuses a few
+//! mapped buffers instead of faulting in fresh pages for every MiB.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -96,7 +97,8 @@ pub async fn ingest<S, E>(body: S, target: IngestTarget) -> io::Result<Ingested>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    let (tx, rx) = mpsc::channel::<Bytes>(QUEUE);
+    let (tx, rx) = mpsc::channel::<Vec<u8>>(QUEUE);
+    let (recycle_tx, recycle_rx) = mpsc::unbounded_channel::<Vec<u8>>();
     let IngestTarget {
         file,
         sha256,
@@ -104,9 +106,10 @@ where
         limit,
         idle_timeout,
     } = target;
-    let writer = tokio::task::spawn_blocking(move || write_all(rx, file, sha256, checksum));
+    let writer =
+        tokio::task::spawn_blocking(move || write_all(rx, &recycle_tx, file, sha256, checksum));
 
-    let stop = pump(body, &tx, limit, idle_timeout).await;
+    let stop = pump(body, &tx, recycle_rx, limit, idle_timeout).await;
     drop(tx);
     let (file, written, sha256, checksum) = writer
         .await
@@ -122,14 +125,15 @@ where
 
 async fn pump<S, E>(
     mut body: S,
-    tx: &mpsc::Sender<Bytes>,
+    tx: &mpsc::Sender<Vec<u8>>,
+    mut recycled: mpsc::UnboundedReceiver<Vec<u8>>,
     limit: u64,
     idle_timeout: Duration,
 ) -> Option<IngestStop>
 where
     S: Stream<Item = Result<Bytes, E>> + Unpin,
 {
-    let mut batch = BytesMut::with_capacity(BATCH);
+    let mut batch = Vec::with_capacity(BATCH);
     let mut received: u64 = 0;
     let stop = loop {
         let chunk = match tokio::time::timeout(idle_timeout, body.next()).await {
@@ -144,15 +148,17 @@ where
         }
         batch.extend_from_slice(&chunk);
         if batch.len() >= BATCH {
-            if tx.send(batch.split().freeze()).await.is_err() {
+            let next = recycled
+                .try_recv()
+                .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            if tx.send(std::mem::replace(&mut batch, next)).await.is_err() {
                 // The writer failed; its error is reported when it is joined.
                 return None;
             }
-            batch.reserve(BATCH);
         }
     };
     if !batch.is_empty() {
-        let _ = tx.send(batch.freeze()).await;
+        let _ = tx.send(batch).await;
     }
     stop
 }
@@ -160,7 +166,8 @@ where
 type Written = (File, u64, Option<Sha256>, Option<Vec<u8>>);
 
 fn write_all(
-    mut rx: mpsc::Receiver<Bytes>,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    recycle: &mpsc::UnboundedSender<Vec<u8>>,
     mut file: File,
     mut sha256: Option<Sha256>,
     checksum: Option<ChecksumAlgorithm>,
@@ -176,6 +183,10 @@ fn write_all(
             h.update(&buf);
         }
         written += buf.len() as u64;
+        let mut buf = buf;
+        buf.clear();
+        // The network side may have finished already; then the buffer is simply freed.
+        let _ = recycle.send(buf);
     }
     Ok((file, written, sha256, chunk_hasher.map(ChunkHasher::finish)))
 }
