@@ -58,6 +58,11 @@ impl IntoApi for TokenError {
     }
 }
 
+/// The error for a request without an `Authorization` header.
+pub fn missing_credentials() -> ApiError {
+    unauthorized("this request needs `Authorization: Bearer sk_…` or `Bearer token_…`")
+}
+
 fn unauthorized(message: &str) -> ApiError {
     ApiError::new(ErrorCode::Unauthorized, message)
 }
@@ -124,9 +129,9 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
-        from_headers(state, &parts.headers).await?.ok_or_else(|| {
-            unauthorized("this request needs `Authorization: Bearer sk_…` or `Bearer token_…`")
-        })
+        from_headers(state, &parts.headers)
+            .await?
+            .ok_or_else(missing_credentials)
     }
 }
 

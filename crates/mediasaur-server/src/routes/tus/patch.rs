@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::record::{self, UploadRow};
 use super::{header, load_for, lock, locked, number, progress_headers, require_tus, stored_file};
-use crate::auth::Caller;
+use crate::auth;
 use crate::error::{ApiError, ApiResult};
 use crate::files::{self, CompleteBytes};
 use crate::ingest::{ingest, ChecksumAlgorithm, IngestStop, IngestTarget};
@@ -232,7 +232,6 @@ pub(super) fn appended(status: StatusCode, row: &UploadRow, file: Option<&FileOb
 
 pub(super) async fn patch(
     State(state): State<AppState>,
-    caller: Caller,
     Path(id): Path<String>,
     headers: HeaderMap,
     body: Body,
@@ -250,9 +249,22 @@ pub(super) async fn patch(
             "PATCH needs an Upload-Offset header",
         )
     })?;
-    load_for(&state, &caller, &id).await?;
+    record::check_id(&id)?;
+    // Take the upload's lock before anything that awaits (authentication queries the database): a
+    // client whose PATCH was cut retries with HEAD at once, and that HEAD must wait for this PATCH to
+    // save what it received, or the client re-sends bytes the server already has.
     let mut slot = lock(&state, &id).await.ok_or_else(locked)?;
-    let mut row = record::load(state.db(), &id).await?;
+    let caller = auth::from_headers(&state, &headers)
+        .await?
+        .ok_or_else(auth::missing_credentials)?;
+    let loaded = load_for(&state, &caller, &id).await;
+    if loaded
+        .as_ref()
+        .is_err_and(|e| e.code() == ErrorCode::NotFound)
+    {
+        state.forget_upload(&id);
+    }
+    let mut row = loaded?;
     if row.state == record::COMPLETE && row.length() == Some(offset) {
         // A retried final PATCH whose response was lost: answer it again.
         let file = stored_file(&state, &row).await?;

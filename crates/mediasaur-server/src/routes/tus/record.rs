@@ -73,10 +73,28 @@ impl UploadRow {
 const COLUMNS: &str = r#"id, bucket, path, length, "offset", max_size, metadata, token_jti, state, file_id,
                          error_code, expires_at"#;
 
+/// Whether `id` has the shape of an id this server generates.
+pub(super) fn plausible_id(id: &str) -> bool {
+    id.strip_prefix("up_")
+        .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+fn not_found(id: &str) -> ApiError {
+    ApiError::new(ErrorCode::NotFound, format!("no upload with id {id}"))
+}
+
+/// Fails with `not_found` for ids this server could not have generated.
+pub(super) fn check_id(id: &str) -> ApiResult<()> {
+    if plausible_id(id) {
+        Ok(())
+    } else {
+        Err(not_found(id))
+    }
+}
+
 /// One upload by id; ids that could not have been generated here are simply not found.
 pub(super) async fn load(db: &SqlitePool, id: &str) -> ApiResult<UploadRow> {
-    let plausible = id.starts_with("up_") && id[3..].chars().all(|c| c.is_ascii_alphanumeric());
-    let row = if plausible {
+    let row = if plausible_id(id) {
         sqlx::query_as(&format!("SELECT {COLUMNS} FROM uploads WHERE id = ?"))
             .bind(id)
             .fetch_optional(db)
@@ -84,7 +102,7 @@ pub(super) async fn load(db: &SqlitePool, id: &str) -> ApiResult<UploadRow> {
     } else {
         None
     };
-    row.ok_or_else(|| ApiError::new(ErrorCode::NotFound, format!("no upload with id {id}")))
+    row.ok_or_else(|| not_found(id))
 }
 
 /// Records a new upload.
