@@ -8,6 +8,7 @@ mod envelope;
 mod error;
 mod file;
 mod id;
+pub mod messages;
 mod path;
 pub mod signed_url;
 pub mod token;

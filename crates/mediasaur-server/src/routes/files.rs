@@ -4,6 +4,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use mediasaur_api::messages::FileList;
 use mediasaur_api::{BucketName, ErrorCode};
 use serde::Deserialize;
 
@@ -105,7 +106,10 @@ pub(super) async fn list(
         .collect();
     let mut envelope = PendingEnvelope::data(
         StatusCode::OK,
-        serde_json::json!({ "files": data, "next_cursor": next }),
+        FileList {
+            files: data,
+            next_cursor: next.clone(),
+        },
     );
     if let Some(cursor) = next {
         let mut next_url = url::Url::parse(&format!("{}/files", state.public_base()))

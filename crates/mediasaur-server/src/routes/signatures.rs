@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use mediasaur_api::messages::{CreateSignatureRequest, SignatureCreated};
 use mediasaur_api::signed_url::{sign_url, SignedMethod, MAX_SIZE_PARAM};
-use mediasaur_api::{BucketName, ErrorCode, ObjectPath};
-use serde::{Deserialize, Serialize};
+use mediasaur_api::ErrorCode;
 
 use super::tokens::{lifetime, require_bucket};
 use super::JsonBody;
@@ -20,27 +20,10 @@ use crate::{db, keys};
 /// Signed URLs live at most a week.
 const MAX_URL_TTL_SECS: u64 = 7 * 86_400;
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CreateSignature {
-    bucket: BucketName,
-    path: ObjectPath,
-    method: String,
-    expires_in: Option<u64>,
-    max_size: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct Signed {
-    url: String,
-    method: &'static str,
-    expiry: i64,
-}
-
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(request): JsonBody<CreateSignature>,
+    JsonBody(request): JsonBody<CreateSignatureRequest>,
 ) -> ApiResult<PendingEnvelope> {
     let key_id = caller.require_key()?;
     let method = SignedMethod::parse(&request.method)
@@ -77,9 +60,9 @@ pub(super) async fn create(
     );
     Ok(PendingEnvelope::data(
         StatusCode::CREATED,
-        Signed {
+        SignatureCreated {
             url: url.into(),
-            method: method.as_str(),
+            method: method.as_str().to_owned(),
             expiry,
         },
     ))

@@ -3,11 +3,11 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{TimeZone, Utc};
+use mediasaur_api::messages::{CreateTokenRequest, TokenCreated};
 use mediasaur_api::token::{self, UploadClaims, AUDIENCE};
 use mediasaur_api::{
-    new_id, BucketName, ErrorCode, IdPrefix, ObjectPath, DEFAULT_TOKEN_TTL_SECS, MAX_TOKEN_TTL_SECS,
+    new_id, BucketName, ErrorCode, IdPrefix, DEFAULT_TOKEN_TTL_SECS, MAX_TOKEN_TTL_SECS,
 };
-use serde::{Deserialize, Serialize};
 
 use super::JsonBody;
 use crate::auth::Caller;
@@ -15,24 +15,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::response::PendingEnvelope;
 use crate::state::AppState;
 use crate::{buckets, db};
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct CreateToken {
-    bucket: BucketName,
-    path: ObjectPath,
-    expires_in: Option<u64>,
-    max_size: Option<u64>,
-}
-
-#[derive(Debug, Serialize)]
-struct TokenCreated {
-    token: String,
-    expires_at: String,
-    bucket: String,
-    path: String,
-    max_size: Option<u64>,
-}
 
 /// Checks a requested lifetime against `1..=max`, defaulting to `default`.
 pub(super) fn lifetime(requested: Option<u64>, default: u64, max: u64) -> ApiResult<i64> {
@@ -59,7 +41,7 @@ pub(super) async fn require_bucket(
 pub(super) async fn create(
     State(state): State<AppState>,
     caller: Caller,
-    JsonBody(request): JsonBody<CreateToken>,
+    JsonBody(request): JsonBody<CreateTokenRequest>,
 ) -> ApiResult<PendingEnvelope> {
     let key_id = caller.require_key()?;
     require_bucket(&state, &request.bucket).await?;

@@ -13,8 +13,8 @@ use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
+use mediasaur_api::messages::UploadStatus;
 use mediasaur_api::{ErrorCode, TUS_VERSION};
-use serde::Serialize;
 use tokio::sync::OwnedMutexGuard;
 
 use self::record::UploadRow;
@@ -201,19 +201,6 @@ async fn head(
         }
     }
     Ok(response)
-}
-
-#[derive(Serialize)]
-struct UploadStatus {
-    id: String,
-    offset: u64,
-    length: Option<u64>,
-    state: String,
-    bucket: String,
-    path: String,
-    expires_at: String,
-    error: Option<String>,
-    file: Option<mediasaur_api::FileObject>,
 }
 
 /// The File object a complete upload became.
