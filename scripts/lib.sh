@@ -94,7 +94,7 @@ ensure_apt() {
 # SQLite, pkg-config, OpenSSL headers for -sys crates) plus curl for scripts/run and bench/.
 # WebKit/GTK for the desktop app are NOT here yet; see docs in README.md.
 ensure_build_deps() {
-	ensure_apt build-essential pkg-config libssl-dev curl ca-certificates git
+	ensure_apt build-essential pkg-config libssl-dev libdbus-1-dev curl ca-certificates git
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -185,25 +185,97 @@ ensure_tuspy() {
 }
 
 # ---------------------------------------------------------------------------------------------------
-# Desktop test environment — HOOK, intentionally empty for now.
+# Desktop test environment: a private D-Bus session with an unlocked gnome-keyring (Secret Service)
 #
-# Later issues (desktop app, OS keyring) will need, for the tests:
-#   - packages: xvfb xauth dbus dbus-x11 dbus-user-session gnome-keyring libsecret-tools keyutils
-#   - a session: dbus-run-session -- keyctl session - bash -c 'eval "$(printf pass |
-#       gnome-keyring-daemon --unlock --components=secrets)"; export GNOME_KEYRING_CONTROL; ...'
-#   - Xvfb (xvfb-run -a -s "-screen 0 1280x800x24") for webview tests.
-# Fill in ensure_desktop_test_deps and with_test_session then; scripts/test already calls both.
+# Tests that use the OS keyring run inside with_test_session; a test that finds MEDIASAUR_TEST_KEYRING
+# unset should fail with "run the tests through scripts/test (needs a Secret Service session)".
+# Xvfb for the desktop app's webview tests is installed here already but not started yet.
 
-# ensure_desktop_test_deps — HOOK: install Xvfb / gnome-keyring / dbus here once tests need them.
+# ensure_desktop_test_deps — the packages with_test_session needs (dbus-run-session, keyctl,
+# gnome-keyring-daemon, secret-tool), plus Xvfb and friends for the desktop app's window.
 ensure_desktop_test_deps() {
-	:
+	ensure_apt gnome-keyring libsecret-tools dbus dbus-user-session keyutils \
+		xvfb xauth dbus-x11 at-spi2-core
 }
 
-# with_test_session CMD... — HOOK: will wrap CMD in dbus-run-session + unlocked gnome-keyring + Xvfb.
-# Today it just runs CMD.
-with_test_session() {
-	"$@"
+# Runs inside the private session (as `bash -c`, the command in "$@"): starts gnome-keyring-daemon
+# with the password "pass" (--unlock creates and unlocks the `login` collection in the empty keyring
+# dir), has it serve the Secret Service on the session bus (--start), proves that a secret can be stored
+# and read back, notes the daemon's pid for with_test_session's clean-up, then execs the command.
+# shellcheck disable=SC2016 # expanded by the inner bash, not here
+_TEST_SESSION_INNER='
+set -euo pipefail
+fail() {
+	printf "error: test session: %s\n" "$*" >&2
+	exit 1
 }
+eval "$(printf pass | gnome-keyring-daemon --unlock --components=secrets)"
+start_env="$(gnome-keyring-daemon --start --components=secrets 2>"$XDG_RUNTIME_DIR/start.err")" ||
+	fail "gnome-keyring-daemon --start failed: $(cat "$XDG_RUNTIME_DIR/start.err")"
+eval "$start_env"
+export GNOME_KEYRING_CONTROL="${GNOME_KEYRING_CONTROL:-$XDG_RUNTIME_DIR/keyring}"
+dbus-send --session --print-reply=literal --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+	org.freedesktop.DBus.GetConnectionUnixProcessID string:org.freedesktop.secrets |
+	awk "{ print \$2 }" >"$XDG_RUNTIME_DIR/keyring-daemon.pid" ||
+	fail "gnome-keyring-daemon does not serve org.freedesktop.secrets on the session bus"
+probe="$(printf value | secret-tool store --label="mediasaur self-test" \
+	service mediasaur-selftest username probe 2>&1 &&
+	secret-tool lookup service mediasaur-selftest username probe 2>&1)" || true
+[[ "$probe" == value ]] ||
+	fail "the Secret Service does not store secrets (secret-tool store/lookup gave: ${probe:-nothing})"
+secret-tool clear service mediasaur-selftest username probe
+export MEDIASAUR_TEST_KEYRING=1
+exec "$@"
+'
+
+# _process_alive PID — true while PID exists and is not a zombie.
+_process_alive() {
+	local stat
+	stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+	stat="${stat##*) }"
+	[[ "${stat%% *}" != Z ]]
+}
+
+# _end_test_session DIR — waits (up to 5 s, then SIGTERM) for the session's gnome-keyring-daemon to
+# exit, which it does once the session bus is gone, then removes DIR.
+_end_test_session() {
+	local dir="$1" pid="" i
+	[[ -s "$dir/runtime/keyring-daemon.pid" ]] && pid="$(cat "$dir/runtime/keyring-daemon.pid")"
+	if [[ -n "$pid" ]]; then
+		for i in $(seq 1 50); do
+			_process_alive "$pid" || break
+			if [[ $i -eq 50 && "$(cat "/proc/$pid/comm" 2>/dev/null)" == gnome-keyring-d* ]]; then
+				log "gnome-keyring-daemon (pid $pid) outlived its session; sending SIGTERM"
+				kill -TERM "$pid" 2>/dev/null || true
+			fi
+			sleep 0.1
+		done
+	fi
+	rm -rf "$dir"
+}
+
+# with_test_session CMD... — runs CMD (arguments kept as they are) in a private D-Bus session bus and a
+# fresh session keyring (keyctl session), with an unlocked gnome-keyring serving the Secret Service, and
+# MEDIASAUR_TEST_KEYRING=1 exported; returns CMD's exit status. The keyring's files and the daemon's
+# sockets live in a temp dir (XDG_DATA_HOME, XDG_RUNTIME_DIR) that is removed afterwards, so every run
+# starts from an empty keyring and neither reaches nor changes the user's own keyring. HOME is left
+# alone, so cargo and rustup are found as usual.
+with_test_session() (
+	[[ $# -gt 0 ]] || die "with_test_session: no command given"
+	for tool in dbus-run-session dbus-send keyctl gnome-keyring-daemon secret-tool; do
+		command -v "$tool" >/dev/null 2>&1 ||
+			die "$tool not found: run ensure_desktop_test_deps (scripts/test does)"
+	done
+	# Not `local`: the EXIT trap may run after the function's scope is gone. This is a subshell anyway.
+	scratch="$(mktemp -d "${TMPDIR:-/tmp}/mediasaur-session.XXXXXX")"
+	trap '_end_test_session "$scratch"' EXIT
+	# keyrings/ exists so gnome-keyring never falls back to a legacy ~/.gnome2/keyrings.
+	mkdir -m 700 "$scratch/data" "$scratch/data/keyrings" "$scratch/runtime"
+	# Forget any outer session, so the daemon can't find and unlock the user's own gnome-keyring.
+	unset DBUS_SESSION_BUS_ADDRESS GNOME_KEYRING_CONTROL
+	XDG_DATA_HOME="$scratch/data" XDG_RUNTIME_DIR="$scratch/runtime" \
+		dbus-run-session -- keyctl session - bash -c "$_TEST_SESSION_INNER" with_test_session "$@"
+)
 
 # ---------------------------------------------------------------------------------------------------
 # The server

@@ -1,0 +1,175 @@
+//! Turning HTTP responses into data or coded errors: the envelope, tus's bare answers, and whatever a
+//! broken server or proxy sends instead.
+
+use std::time::Duration;
+
+use mediasaur_api::{Envelope, ErrorCode};
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use crate::error::{ClientError, ClientResult};
+
+/// Bodies larger than this are not the Upload API's JSON.
+const MAX_JSON_BODY: usize = 4 * 1024 * 1024;
+
+/// Sends `request`, mapping transport failures to [`ClientError::Network`].
+pub(crate) async fn send(request: RequestBuilder, origin: &Url) -> ClientResult<Response> {
+    request
+        .send()
+        .await
+        .map_err(|e| ClientError::network(origin, &e))
+}
+
+/// The `data` of a successful enveloped answer, or the coded error of a failed one.
+pub(crate) async fn envelope<T: DeserializeOwned>(response: Response) -> ClientResult<T> {
+    if !response.status().is_success() {
+        return Err(error_from(response).await);
+    }
+    let status = response.status();
+    let body = read_body(response).await?;
+    let envelope: Envelope<T> = serde_json::from_slice(&body).map_err(|e| {
+        ClientError::InvalidResponse(format!(
+            "HTTP {status} with a body that is not the expected envelope ({e})"
+        ))
+    })?;
+    envelope.into_result().map_err(|error| {
+        ClientError::InvalidResponse(format!(
+            "HTTP {status} carrying an error ({}: {})",
+            error.code, error.message
+        ))
+    })
+}
+
+async fn read_body(response: Response) -> ClientResult<Vec<u8>> {
+    let origin = response.url().clone();
+    if response
+        .content_length()
+        .is_some_and(|len| len > MAX_JSON_BODY as u64)
+    {
+        return Err(ClientError::InvalidResponse(
+            "the answer is far larger than any Upload API answer".into(),
+        ));
+    }
+    let bytes = response
+        .bytes()
+        .await
+        .map_err(|e| ClientError::network(&origin, &e))?;
+    Ok(bytes.to_vec())
+}
+
+/// The coded error a failed response carries. Answers that are not the Upload API's envelope (a proxy's
+/// HTML page, a tus server's plain text) get the code their status implies.
+pub(crate) async fn error_from(response: Response) -> ClientError {
+    let status = response.status();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let retry_after = retry_after(response.headers());
+    let body = read_body(response).await.unwrap_or_default();
+    match serde_json::from_slice::<Envelope<serde_json::Value>>(&body) {
+        Ok(Envelope {
+            error: Some(error),
+            meta,
+            ..
+        }) => ClientError::Api {
+            code: error.code,
+            status: status.as_u16(),
+            message: error.message,
+            request_id: Some(meta.request_id)
+                .filter(|id| !id.is_empty())
+                .or(request_id),
+            retry_after,
+        },
+        _ => {
+            let text = String::from_utf8_lossy(&body);
+            let snippet: String = text.trim().chars().take(200).collect();
+            ClientError::Api {
+                code: code_for_status(status),
+                status: status.as_u16(),
+                message: if snippet.is_empty() {
+                    format!("HTTP {status}")
+                } else {
+                    format!("HTTP {status}: {snippet}")
+                },
+                request_id,
+                retry_after,
+            }
+        }
+    }
+}
+
+/// The code an un-enveloped error status stands for.
+pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status.as_u16() {
+        400 => ErrorCode::InvalidRequest,
+        401 => ErrorCode::Unauthorized,
+        403 => ErrorCode::Forbidden,
+        404 => ErrorCode::NotFound,
+        409 => ErrorCode::OffsetMismatch,
+        410 => ErrorCode::UploadExpired,
+        413 => ErrorCode::FileTooLarge,
+        423 => ErrorCode::UploadLocked,
+        429 => ErrorCode::RateLimited,
+        460 => ErrorCode::ChecksumMismatch,
+        507 => ErrorCode::InsufficientStorage,
+        _ => ErrorCode::Internal,
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
+}
+
+/// A header's value as text, or an error naming what the server failed to send.
+pub(crate) fn header<'a>(response: &'a Response, name: &str) -> ClientResult<&'a str> {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .ok_or_else(|| {
+            ClientError::InvalidResponse(format!(
+                "HTTP {} without a readable {name} header",
+                response.status()
+            ))
+        })
+}
+
+/// A numeric header.
+pub(crate) fn header_u64(response: &Response, name: &str) -> ClientResult<u64> {
+    header(response, name)?
+        .trim()
+        .parse()
+        .map_err(|_| ClientError::InvalidResponse(format!("the {name} header is not a number")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        assert_eq!(retry_after(&headers), None);
+        headers.insert(RETRY_AFTER, "7".parse().unwrap());
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        let later = std::time::SystemTime::now() + Duration::from_secs(120);
+        headers.insert(RETRY_AFTER, httpdate::fmt_http_date(later).parse().unwrap());
+        let wait = retry_after(&headers).unwrap();
+        assert!(wait > Duration::from_secs(100) && wait <= Duration::from_secs(120));
+        headers.insert(RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&headers), None);
+    }
+}

@@ -1,0 +1,177 @@
+//! Small files in one request: a `PUT` to a URL signed locally with the key (one round trip), or a
+//! multipart `POST /` with a freshly minted single-use upload token (the seeds' frontend flow).
+
+use mediasaur_api::messages::{CreateTokenRequest, TokenCreated};
+use mediasaur_api::signed_url::{sign_url, SignedMethod, UrlSigningKey, MAX_SIZE_PARAM};
+use mediasaur_api::{ErrorCode, FileObject};
+use reqwest::header::{AUTHORIZATION, CONTENT_LENGTH};
+use std::collections::BTreeMap;
+
+use super::{Completion, Job};
+use crate::error::{ClientError, ClientResult};
+use crate::http;
+
+/// How a file below the single-request threshold is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SingleRequest {
+    /// `PUT` to a locally signed URL carrying `max_size` = the file's size.
+    #[default]
+    SignedPut,
+    /// `POST /token`, then a multipart `POST /` with that token.
+    MultipartToken,
+}
+
+/// Lifetime of the URLs and tokens a single-request upload uses.
+const CREDENTIAL_TTL_SECS: i64 = 900;
+
+impl Job {
+    pub(crate) async fn run_single(&self, how: SingleRequest) -> ClientResult<Completion> {
+        let mut failures = 0;
+        let mut token: Option<String> = None;
+        loop {
+            self.source.check_unchanged()?;
+            let attempt = match how {
+                SingleRequest::SignedPut => self.signed_put().await,
+                SingleRequest::MultipartToken => self.multipart(&mut token).await,
+            };
+            let error = match attempt {
+                Ok(completion) => return Ok(completion),
+                Err(error) => error,
+            };
+            failures += 1;
+            match error.api_code() {
+                // A retry whose first attempt was stored but whose answer got lost.
+                Some(ErrorCode::FileExists) if failures > 1 => {
+                    if let Some(completion) = self.already_stored().await? {
+                        return Ok(completion);
+                    }
+                    return Err(error);
+                }
+                // Re-mint rather than fail: the token ran out while the upload queued or retried.
+                Some(ErrorCode::TokenExpired | ErrorCode::TokenUsed)
+                    if failures < self.client.config.retry.max_attempts =>
+                {
+                    token = None;
+                    continue;
+                }
+                _ => {}
+            }
+            if !self.client.config.retry.should_retry(failures, &error) {
+                return Err(error);
+            }
+            self.source.check_unchanged()?;
+            self.backoff(failures, &error).await;
+        }
+    }
+
+    async fn signed_put(&self) -> ClientResult<Completion> {
+        let client = &self.client;
+        let size = self.source.size;
+        let constraints = BTreeMap::from([(MAX_SIZE_PARAM.to_owned(), size.max(1).to_string())]);
+        let url = sign_url(
+            &UrlSigningKey::derive(client.key.expose()),
+            &client.endpoint,
+            SignedMethod::Put,
+            &self.destination.bucket,
+            &self.destination.path,
+            chrono::Utc::now().timestamp() + CREDENTIAL_TTL_SECS,
+            &constraints,
+        );
+        self.progress.reset_to(0);
+        let (body, digest) = self
+            .source
+            .body(0, size, &client.limiter, &self.progress, true);
+        let request = client
+            .http
+            .put(url.clone())
+            .header(CONTENT_LENGTH, size)
+            .body(body);
+        let response = http::send(request, &client.endpoint).await?;
+        let file: FileObject = http::envelope(response).await?;
+        let sha256 = hex::encode(digest.await.map_err(|_| ClientError::Interrupted)??);
+        Ok(Completion {
+            file: Some(file),
+            sha256,
+            upload_url: None,
+        })
+    }
+
+    async fn mint_token(&self) -> ClientResult<String> {
+        let created: TokenCreated = self
+            .client
+            .create_token_raw(&CreateTokenRequest {
+                bucket: self.destination.bucket.clone(),
+                path: self.destination.path.clone(),
+                expires_in: Some(CREDENTIAL_TTL_SECS as u64),
+                max_size: Some(self.source.size.max(1)),
+            })
+            .await?;
+        Ok(created.token)
+    }
+
+    async fn multipart(&self, token: &mut Option<String>) -> ClientResult<Completion> {
+        let client = &self.client;
+        let credential = match token {
+            Some(token) => token.clone(),
+            None => token.insert(self.mint_token().await?).clone(),
+        };
+        self.progress.reset_to(0);
+        let size = self.source.size;
+        let (body, digest) = self
+            .source
+            .body(0, size, &client.limiter, &self.progress, true);
+        let name = self.destination.path.file_name().to_owned();
+        let form = reqwest::multipart::Form::new()
+            .text("path", self.destination.path.to_string())
+            .part(
+                "file",
+                reqwest::multipart::Part::stream_with_length(body, size).file_name(name),
+            );
+        let request = client
+            .http
+            .post(client.url_for("")?)
+            .header(AUTHORIZATION, format!("Bearer {credential}"))
+            .multipart(form);
+        let response = http::send(request, &client.endpoint).await?;
+        let file: FileObject = http::envelope(response).await?;
+        let sha256 = hex::encode(digest.await.map_err(|_| ClientError::Interrupted)??);
+        Ok(Completion {
+            file: Some(file),
+            sha256,
+            upload_url: None,
+        })
+    }
+
+    /// After `file_exists` on a retry: the File object at the destination, if it holds our bytes.
+    async fn already_stored(&self) -> ClientResult<Option<Completion>> {
+        let listing = self
+            .client
+            .list_files(
+                Some(&self.destination.bucket),
+                self.destination.path.as_str(),
+                None,
+                1,
+            )
+            .await?;
+        let Some(file) = listing
+            .files
+            .into_iter()
+            .find(|f| f.path == self.destination.path.as_str())
+        else {
+            return Ok(None);
+        };
+        let (hasher, _) = self
+            .source
+            .hash_range(sha2::Sha256::default(), 0, self.source.size)
+            .await?;
+        let sha256 = hex::encode(sha2::Digest::finalize(hasher));
+        Ok(
+            (file.sha256 == sha256 && file.filesize == self.source.size).then_some(Completion {
+                file: Some(file),
+                sha256,
+                upload_url: None,
+            }),
+        )
+    }
+}
