@@ -11,6 +11,7 @@ use url::Url;
 pub mod api_client;
 pub mod fault_proxy;
 pub mod tus_client;
+pub mod tus_node_server;
 
 /// A real `mediasaur-server` serving HTTP on `127.0.0.1:<random port>` from a temporary data dir.
 /// Stops when dropped.
