@@ -1,0 +1,9 @@
+//! The client core (`crates/mediasaur`) against the real server over loopback HTTP: every upload
+//! strategy, resuming after a cut connection, pause/resume/cancel, limits, and bad input.
+
+mod support;
+
+mod strategies;
+mod control;
+mod limits;
+mod resume;

@@ -1,0 +1,122 @@
+//! Shared setup: a client for a test server, files on disk, and collected upload events.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use mediasaur::upload::{MemoryResumeStore, RetryPolicy, UploadEvent, UploadState};
+use mediasaur::{ApiKey, ClientConfig, Destination, UploadClient};
+use mediasaur_e2e::{test_bytes, TestServer};
+use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
+use url::Url;
+
+pub const MIB: usize = 1024 * 1024;
+
+/// Retries quickly, so tests that provoke failures stay fast.
+pub fn quick_retries() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: 5,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(100),
+    }
+}
+
+/// A config with small thresholds so a few MiB exercise every path.
+pub fn small_config() -> ClientConfig {
+    ClientConfig {
+        single_request_max: MIB as u64,
+        chunk_size: MIB as u64,
+        retry: quick_retries(),
+        ..ClientConfig::default()
+    }
+}
+
+/// A client for `endpoint` with the server's key, keeping resume states in `store`.
+pub fn client_at(
+    endpoint: &str,
+    key: &str,
+    config: ClientConfig,
+    store: Arc<MemoryResumeStore>,
+) -> UploadClient {
+    let endpoint = Url::parse(endpoint).expect("endpoint");
+    UploadClient::with_resume_store(&endpoint, ApiKey::parse(key).expect("key"), config, store)
+        .expect("client")
+}
+
+/// A client for `server` directly.
+pub fn client(server: &TestServer, config: ClientConfig) -> UploadClient {
+    client_at(
+        server.base.as_str(),
+        &server.api_key,
+        config,
+        Arc::default(),
+    )
+}
+
+/// Writes `len` deterministic bytes to `dir/name`.
+pub fn write_file(dir: &Path, name: &str, len: usize, seed: u64) -> (PathBuf, Vec<u8>) {
+    let bytes = test_bytes(len, seed);
+    let path = dir.join(name);
+    std::fs::write(&path, &bytes).expect("write test file");
+    (path, bytes)
+}
+
+/// `default` bucket, `path`.
+pub fn dest(path: &str) -> Destination {
+    Destination::parse("default", path).expect("destination")
+}
+
+/// An event channel.
+pub fn events() -> (UnboundedSender<UploadEvent>, UnboundedReceiver<UploadEvent>) {
+    unbounded_channel()
+}
+
+/// Everything received so far.
+pub fn drain(rx: &mut UnboundedReceiver<UploadEvent>) -> Vec<UploadEvent> {
+    let mut all = Vec::new();
+    while let Ok(event) = rx.try_recv() {
+        all.push(event);
+    }
+    all
+}
+
+/// The states among `events`, in order.
+pub fn states(events: &[UploadEvent]) -> Vec<UploadState> {
+    events
+        .iter()
+        .filter_map(|e| match e {
+            UploadEvent::State { state, .. } => Some(state.clone()),
+            UploadEvent::Progress { .. } => None,
+        })
+        .collect()
+}
+
+/// Waits until an event satisfies `pred`, returning it (panics after 30 s).
+pub async fn wait_for(
+    rx: &mut UnboundedReceiver<UploadEvent>,
+    mut pred: impl FnMut(&UploadEvent) -> bool,
+) -> UploadEvent {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let event = rx.recv().await.expect("event channel open");
+            if pred(&event) {
+                return event;
+            }
+        }
+    })
+    .await
+    .expect("the awaited event came within 30 s")
+}
+
+/// The bytes the server serves for `path` in `default`.
+pub async fn stored_bytes(server: &TestServer, path: &str) -> Vec<u8> {
+    let response = server
+        .http()
+        .get(server.url(&format!("/default/{path}")))
+        .header("Authorization", server.bearer())
+        .send()
+        .await
+        .expect("download");
+    assert_eq!(response.status(), 200, "download {path}");
+    response.bytes().await.expect("body").to_vec()
+}
