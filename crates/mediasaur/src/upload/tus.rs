@@ -25,6 +25,14 @@ pub(crate) struct TusServer {
     max_size: Option<u64>,
 }
 
+/// `(file hasher after the chunk, chunk digest)` for the chunk at `offset..offset+len`.
+#[derive(Debug)]
+struct HashAhead {
+    offset: u64,
+    len: u64,
+    task: tokio::task::JoinHandle<ClientResult<(Sha256, [u8; 32])>>,
+}
+
 /// A tus upload in progress. Survives pauses and failed attempts: it changes only when the server
 /// acknowledges bytes.
 #[derive(Debug)]
@@ -36,6 +44,8 @@ pub(crate) struct TusUpload {
     /// SHA-256 state over `0..hashed`, the bytes the server acknowledged.
     hasher: Sha256,
     hashed: u64,
+    /// The next chunk's hashes, computed while the current chunk is on the wire.
+    ahead: Option<HashAhead>,
     file_id: Option<String>,
     /// Set after a failure: ask the server for its offset before sending again.
     needs_head: bool,
@@ -118,6 +128,7 @@ impl Job {
                 offset: saved.offset,
                 hasher: Sha256::new(),
                 hashed: 0,
+                ahead: None,
                 file_id: None,
                 needs_head: true,
             };
@@ -173,6 +184,7 @@ impl Job {
             offset: 0,
             hasher: Sha256::new(),
             hashed: 0,
+            ahead: None,
             file_id: file_id(&response),
             needs_head: false,
         };
@@ -232,10 +244,32 @@ impl Job {
             upload.hasher = hasher;
             upload.hashed = offset;
         }
-        let (next_hasher, chunk_digest) = self
-            .source
-            .hash_range(upload.hasher.clone(), offset, len)
-            .await?;
+        let (next_hasher, chunk_digest) = match upload.ahead.take() {
+            Some(ahead) if ahead.offset == offset && ahead.len == len => {
+                ahead.task.await.map_err(|_| ClientError::Interrupted)??
+            }
+            _ => {
+                self.source
+                    .hash_range(upload.hasher.clone(), offset, len)
+                    .await?
+            }
+        };
+        let following = offset + len;
+        if following < self.source.size {
+            let next_len = self
+                .client
+                .config
+                .chunk_size
+                .min(self.source.size - following);
+            let (source, hasher) = (self.source.clone(), next_hasher.clone());
+            upload.ahead = Some(HashAhead {
+                offset: following,
+                len: next_len,
+                task: tokio::spawn(
+                    async move { source.hash_range(hasher, following, next_len).await },
+                ),
+            });
+        }
         let (body, _) = self
             .source
             .body(offset, len, &self.client.limiter, &self.progress, false);
