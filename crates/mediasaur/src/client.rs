@@ -40,6 +40,8 @@ pub struct ClientConfig {
     /// The tus endpoint; default `{endpoint}/uploads`. Another server's endpoint makes uploads plain
     /// tus (no File object to fetch afterwards).
     pub tus_endpoint: Option<Url>,
+    /// Lifetime of the signed URLs and upload tokens single-request uploads mint. Default 15 min.
+    pub credential_ttl: Duration,
     /// Connecting gives up after this long.
     pub connect_timeout: Duration,
     /// A request with no bytes moving for this long fails (and is retried).
@@ -56,6 +58,7 @@ impl Default for ClientConfig {
             bandwidth_limit: None,
             retry: RetryPolicy::default(),
             tus_endpoint: None,
+            credential_ttl: Duration::from_secs(900),
             connect_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
         }

@@ -3,7 +3,8 @@
 
 mod support;
 
-mod strategies;
 mod control;
 mod limits;
 mod resume;
+mod strategies;
+mod tokens;

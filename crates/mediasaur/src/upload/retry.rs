@@ -31,14 +31,15 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// The wait before retry number `attempt` (1 = the first retry) after `error`: "full jitter"
-    /// (uniform in `0..=min(max, base·2^(attempt-1))`), but at least what `Retry-After` asked for.
+    /// The wait before retry number `attempt` (1 = the first retry) after `error`: "equal jitter",
+    /// uniform in `c/2..=c` with `c = min(max, base·2^(attempt-1))` (spread out, yet never hammering
+    /// a struggling server), but at least what `Retry-After` asked for.
     pub fn delay(&self, attempt: u32, error: &ClientError) -> Duration {
         let ceiling = self
             .base_delay
             .saturating_mul(1u32 << attempt.saturating_sub(1).min(20))
             .min(self.max_delay);
-        let jittered = rand::thread_rng().gen_range(Duration::ZERO..=ceiling);
+        let jittered = rand::thread_rng().gen_range(ceiling / 2..=ceiling);
         match error.retry_after() {
             Some(asked) => jittered.max(asked.min(MAX_RETRY_AFTER)),
             None => jittered,
@@ -74,10 +75,13 @@ mod tests {
             max_delay: Duration::from_millis(350),
         };
         let error = api(503, ErrorCode::Internal, None);
+        let within = |d: Duration, low: u64, high: u64| {
+            (Duration::from_millis(low)..=Duration::from_millis(high)).contains(&d)
+        };
         for _ in 0..200 {
-            assert!(policy.delay(1, &error) <= Duration::from_millis(100));
-            assert!(policy.delay(2, &error) <= Duration::from_millis(200));
-            assert!(policy.delay(9, &error) <= Duration::from_millis(350));
+            assert!(within(policy.delay(1, &error), 50, 100));
+            assert!(within(policy.delay(2, &error), 100, 200));
+            assert!(within(policy.delay(9, &error), 175, 350));
         }
         let distinct: std::collections::HashSet<_> =
             (0..50).map(|_| policy.delay(3, &error)).collect();

@@ -22,9 +22,6 @@ pub enum SingleRequest {
     MultipartToken,
 }
 
-/// Lifetime of the URLs and tokens a single-request upload uses.
-const CREDENTIAL_TTL_SECS: i64 = 900;
-
 impl Job {
     pub(crate) async fn run_single(&self, how: SingleRequest) -> ClientResult<Completion> {
         let mut failures = 0;
@@ -75,7 +72,7 @@ impl Job {
             SignedMethod::Put,
             &self.destination.bucket,
             &self.destination.path,
-            chrono::Utc::now().timestamp() + CREDENTIAL_TTL_SECS,
+            chrono::Utc::now().timestamp() + self.credential_ttl_secs(),
             &constraints,
         );
         self.progress.reset_to(0);
@@ -97,13 +94,17 @@ impl Job {
         })
     }
 
+    fn credential_ttl_secs(&self) -> i64 {
+        i64::try_from(self.client.config.credential_ttl.as_secs().max(1)).unwrap_or(i64::MAX)
+    }
+
     async fn mint_token(&self) -> ClientResult<String> {
         let created: TokenCreated = self
             .client
             .create_token_raw(&CreateTokenRequest {
                 bucket: self.destination.bucket.clone(),
                 path: self.destination.path.clone(),
-                expires_in: Some(CREDENTIAL_TTL_SECS as u64),
+                expires_in: Some(self.credential_ttl_secs().unsigned_abs()),
                 max_size: Some(self.source.size.max(1)),
             })
             .await?;
