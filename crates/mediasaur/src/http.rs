@@ -37,7 +37,8 @@ pub(crate) async fn envelope<T: DeserializeOwned>(response: Response) -> ClientR
     envelope.into_result().map_err(|error| {
         ClientError::InvalidResponse(format!(
             "HTTP {status} carrying an error ({}: {})",
-            error.code, error.message
+            error.code,
+            redact_credentials(&error.message)
         ))
     })
 }
@@ -78,7 +79,7 @@ pub(crate) async fn error_from(response: Response) -> ClientError {
         }) => ClientError::Api {
             code: error.code,
             status: status.as_u16(),
-            message: error.message,
+            message: redact_credentials(&error.message),
             request_id: Some(meta.request_id)
                 .filter(|id| !id.is_empty())
                 .or(request_id),
@@ -86,7 +87,7 @@ pub(crate) async fn error_from(response: Response) -> ClientError {
         },
         _ => {
             let text = String::from_utf8_lossy(&body);
-            let snippet: String = text.trim().chars().take(200).collect();
+            let snippet: String = redact_credentials(text.trim()).chars().take(200).collect();
             ClientError::Api {
                 code: code_for_status(status),
                 status: status.as_u16(),
@@ -100,6 +101,34 @@ pub(crate) async fn error_from(response: Response) -> ClientError {
             }
         }
     }
+}
+
+/// `text` from a server with anything shaped like an API key or upload token cut to its prefix, so
+/// a server or proxy that echoes the request (headers included) cannot leak them into our errors.
+pub(crate) fn redact_credentials(text: &str) -> String {
+    const PREFIXES: [&str; 2] = [mediasaur_api::API_KEY_PREFIX, mediasaur_api::TOKEN_PREFIX];
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        let hit = PREFIXES
+            .iter()
+            .filter_map(|p| rest.find(p).map(|at| (at, p.len())))
+            .min();
+        let Some((at, prefix_len)) = hit else {
+            out.push_str(rest);
+            break;
+        };
+        let body_start = at + prefix_len;
+        let body_len = rest[body_start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+            .unwrap_or(rest.len() - body_start);
+        out.push_str(&rest[..body_start]);
+        if body_len > 0 {
+            out.push('…');
+        }
+        rest = &rest[body_start + body_len..];
+    }
+    out
 }
 
 /// The code an un-enveloped error status stands for.
@@ -158,6 +187,19 @@ pub(crate) fn header_u64(response: &Response, name: &str) -> ClientResult<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_in_server_text_are_cut_to_their_prefix() {
+        assert_eq!(
+            redact_credentials("authorization: Bearer sk_AbC-12_x\nnext token_eyJ.a-b_c; ok"),
+            "authorization: Bearer sk_…\nnext token_…; ok"
+        );
+        assert_eq!(
+            redact_credentials("no secrets, task_sk_"),
+            "no secrets, task_sk_"
+        );
+        assert_eq!(redact_credentials("é sk_ü"), "é sk_ü");
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -3,8 +3,11 @@
 
 mod support;
 
+mod bad_input;
 mod control;
+mod keyring;
 mod limits;
 mod resume;
 mod strategies;
 mod tokens;
+mod tus_peer;

@@ -120,3 +120,45 @@ pub async fn stored_bytes(server: &TestServer, path: &str) -> Vec<u8> {
     assert_eq!(response.status(), 200, "download {path}");
     response.bytes().await.expect("body").to_vec()
 }
+
+/// The paths of the File objects the server lists under `prefix` in `default` (`GET /files` with the
+/// key, up to 1000).
+pub async fn listed_paths(server: &TestServer, prefix: &str) -> Vec<String> {
+    let response = server
+        .http()
+        .get(server.url("/files"))
+        .query(&[("bucket", "default"), ("prefix", prefix), ("limit", "1000")])
+        .header("Authorization", server.bearer())
+        .send()
+        .await
+        .expect("list files");
+    assert_eq!(response.status(), 200, "GET /files?prefix={prefix}");
+    let body: serde_json::Value = response.json().await.expect("a JSON envelope");
+    body["data"]["files"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no data.files in {body}"))
+        .iter()
+        .map(|file| file["path"].as_str().expect("a path").to_owned())
+        .collect()
+}
+
+/// The `Retrying` states among `events`, as `(attempt, delay_ms, code)`.
+pub fn retries(events: &[UploadEvent]) -> Vec<(u32, u64, String)> {
+    states(events)
+        .into_iter()
+        .filter_map(|state| match state {
+            UploadState::Retrying {
+                attempt,
+                delay_ms,
+                code,
+                ..
+            } => Some((attempt, delay_ms, code)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A well-formed API key no server knows.
+pub fn unknown_key() -> String {
+    "sk_unknownKey0123456789abcdefABCDEF".to_owned()
+}

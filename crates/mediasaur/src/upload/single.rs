@@ -38,6 +38,11 @@ impl Job {
             };
             failures += 1;
             match error.api_code() {
+                // We signed that URL a moment ago: either the key is not (or no longer) valid
+                // there, or the server's public URL is not the endpoint we signed for.
+                Some(ErrorCode::SignatureInvalid) => {
+                    return Err(self.explain_refused_signature(error).await)
+                }
                 // A retry whose first attempt was stored but whose answer got lost.
                 Some(ErrorCode::FileExists) if failures > 1 => {
                     if let Some(completion) = self.already_stored().await? {
@@ -92,6 +97,18 @@ impl Job {
             sha256,
             upload_url: None,
         })
+    }
+
+    async fn explain_refused_signature(&self, refused: ClientError) -> ClientError {
+        match self.client.list_files(None, "", None, 1).await {
+            Err(error) if error.api_code() == Some(ErrorCode::Unauthorized) => error,
+            Ok(_) => ClientError::Config(format!(
+                "the server accepts the API key but refused a URL signed for {}: its public URL is \
+                 probably another host or port; use that as the profile's endpoint",
+                self.client.endpoint.origin().ascii_serialization()
+            )),
+            Err(_) => refused,
+        }
     }
 
     fn credential_ttl_secs(&self) -> i64 {
