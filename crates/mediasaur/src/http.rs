@@ -119,6 +119,16 @@ pub(crate) fn redact_credentials(text: &str) -> String {
             break;
         };
         let body_start = at + prefix_len;
+        let glued = rest[..at]
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+        if glued {
+            // Part of a longer word (`task_sk_`), not a credential.
+            out.push_str(&rest[..body_start]);
+            rest = &rest[body_start..];
+            continue;
+        }
         let body_len = rest[body_start..]
             .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
             .unwrap_or(rest.len() - body_start);
