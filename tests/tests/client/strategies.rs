@@ -68,3 +68,48 @@ async fn empty_files_upload_with_every_strategy() {
         upload_with(strategy, 0, "empty.bin").await;
     }
 }
+
+#[tokio::test]
+async fn uploading_the_same_bytes_again_reuses_the_file_and_other_bytes_are_refused() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let client = client(&server, small_config());
+    for (strategy, len) in [
+        (Strategy::Single(SingleRequest::SignedPut), 50_000),
+        (Strategy::Single(SingleRequest::MultipartToken), 50_000),
+        (Strategy::Tus, 2 * MIB + 1),
+    ] {
+        let name = format!("again-{len}-{strategy:?}.bin").replace([' ', '(', ')'], "");
+        let (path, bytes) = write_file(dir.path(), &name, len, 61);
+        let upload = || {
+            client
+                .upload(
+                    &path,
+                    dest(&format!("again/{name}")),
+                    UploadOptions {
+                        strategy,
+                        events: None,
+                    },
+                )
+                .unwrap()
+                .wait()
+        };
+        let first = upload().await.expect("first upload");
+        assert!(!first.reused);
+        let second = upload().await.expect("the same bytes again succeed");
+        assert!(second.reused, "{strategy:?}: nothing new was stored");
+        assert_eq!(
+            second.file.as_ref().unwrap().id,
+            first.file.as_ref().unwrap().id
+        );
+        // Other bytes at the same path: the server's file_exists stands.
+        let mut other = bytes.clone();
+        other[0] ^= 1;
+        std::fs::write(&path, &other).unwrap();
+        let error = upload()
+            .await
+            .expect_err("different bytes at a taken path fail");
+        assert_eq!(error.code(), "file_exists", "{strategy:?}: {error}");
+        assert_eq!(stored_bytes(&server, &format!("again/{name}")).await, bytes);
+    }
+}

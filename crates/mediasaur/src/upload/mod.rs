@@ -12,7 +12,7 @@ mod tus;
 use std::sync::Arc;
 use std::time::Duration;
 
-use mediasaur_api::{BucketName, FileObject, ObjectPath};
+use mediasaur_api::{BucketName, ErrorCode, FileObject, ObjectPath};
 use serde::Serialize;
 use tokio::sync::{mpsc::UnboundedSender, watch};
 use tokio::task::JoinHandle;
@@ -83,6 +83,8 @@ pub struct UploadOutcome {
     pub size: u64,
     /// The tus upload URL, for tus uploads.
     pub upload_url: Option<String>,
+    /// The destination already held exactly these bytes, so nothing new was stored.
+    pub reused: bool,
 }
 
 /// What a strategy hands back to the engine.
@@ -91,6 +93,7 @@ pub(crate) struct Completion {
     file: Option<FileObject>,
     sha256: String,
     upload_url: Option<String>,
+    reused: bool,
 }
 
 /// What the owner of a handle wants.
@@ -234,10 +237,50 @@ impl Job {
     }
 
     async fn run(&self, tus: &mut Option<TusUpload>) -> ClientResult<Completion> {
-        match self.strategy {
+        let result = match self.strategy {
             Strategy::Single(how) => self.run_single(how).await,
             Strategy::Tus | Strategy::Auto => self.run_tus(tus).await,
+        };
+        match result {
+            Err(error) if error.api_code() == Some(ErrorCode::FileExists) => {
+                self.already_stored().await?.ok_or(error)
+            }
+            other => other,
         }
+    }
+
+    /// After `file_exists`: the File object at the destination, if it already holds exactly our bytes
+    /// (an earlier run, or a retry whose first attempt was stored but whose answer got lost).
+    async fn already_stored(&self) -> ClientResult<Option<Completion>> {
+        let listing = self
+            .client
+            .list_files(
+                Some(&self.destination.bucket),
+                self.destination.path.as_str(),
+                None,
+                1,
+            )
+            .await?;
+        let Some(file) = listing
+            .files
+            .into_iter()
+            .find(|f| f.path == self.destination.path.as_str())
+        else {
+            return Ok(None);
+        };
+        let (hasher, _) = self
+            .source
+            .hash_range(sha2::Sha256::default(), 0, self.source.size)
+            .await?;
+        let sha256 = hex::encode(sha2::Digest::finalize(hasher));
+        Ok(
+            (file.sha256 == sha256 && file.filesize == self.source.size).then_some(Completion {
+                file: Some(file),
+                sha256,
+                upload_url: None,
+                reused: true,
+            }),
+        )
     }
 
     async fn finish(
@@ -299,6 +342,7 @@ impl Job {
             sha256: completion.sha256,
             size: self.source.size,
             upload_url: completion.upload_url,
+            reused: completion.reused,
         })
     }
 

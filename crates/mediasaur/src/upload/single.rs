@@ -43,13 +43,6 @@ impl Job {
                 Some(ErrorCode::SignatureInvalid) => {
                     return Err(self.explain_refused_signature(error).await)
                 }
-                // A retry whose first attempt was stored but whose answer got lost.
-                Some(ErrorCode::FileExists) if failures > 1 => {
-                    if let Some(completion) = self.already_stored().await? {
-                        return Ok(completion);
-                    }
-                    return Err(error);
-                }
                 // Re-mint rather than fail: the token ran out while the upload queued or retried.
                 Some(ErrorCode::TokenExpired | ErrorCode::TokenUsed)
                     if failures < self.client.config.retry.max_attempts =>
@@ -96,6 +89,7 @@ impl Job {
             file: Some(file),
             sha256,
             upload_url: None,
+            reused: false,
         })
     }
 
@@ -158,38 +152,7 @@ impl Job {
             file: Some(file),
             sha256,
             upload_url: None,
+            reused: false,
         })
-    }
-
-    /// After `file_exists` on a retry: the File object at the destination, if it holds our bytes.
-    async fn already_stored(&self) -> ClientResult<Option<Completion>> {
-        let listing = self
-            .client
-            .list_files(
-                Some(&self.destination.bucket),
-                self.destination.path.as_str(),
-                None,
-                1,
-            )
-            .await?;
-        let Some(file) = listing
-            .files
-            .into_iter()
-            .find(|f| f.path == self.destination.path.as_str())
-        else {
-            return Ok(None);
-        };
-        let (hasher, _) = self
-            .source
-            .hash_range(sha2::Sha256::default(), 0, self.source.size)
-            .await?;
-        let sha256 = hex::encode(sha2::Digest::finalize(hasher));
-        Ok(
-            (file.sha256 == sha256 && file.filesize == self.source.size).then_some(Completion {
-                file: Some(file),
-                sha256,
-                upload_url: None,
-            }),
-        )
     }
 }

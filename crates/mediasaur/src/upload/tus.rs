@@ -359,6 +359,7 @@ impl Job {
             file,
             sha256,
             upload_url: Some(upload.url.to_string()),
+            reused: false,
         })
     }
 
