@@ -300,8 +300,14 @@ fn report_success(
             .map(|f| format!("{} {}", f.id, f.url))
             .or_else(|| outcome.upload_url.clone())
             .unwrap_or_default();
+        // A re-run over files already there says so instead of pretending to upload them again.
+        let verb = if outcome.reused {
+            "already uploaded"
+        } else {
+            "uploaded"
+        };
         format!(
-            "uploaded {bucket}/{destination} ({}) {location}",
+            "{verb} {bucket}/{destination} ({}) {location}",
             human_bytes(outcome.size)
         )
     };
