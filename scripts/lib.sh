@@ -290,6 +290,16 @@ build_server() {
 	[[ -x "$SERVER_BIN" ]] || die "build finished but $SERVER_BIN is missing"
 }
 
+# build_cli [--release] — builds the `mediasaur` CLI; sets CLI_BIN to the binary.
+build_cli() {
+	local profile=debug
+	[[ "${1:-}" == "--release" ]] && profile=release
+	log "cargo build -p mediasaur-cli ($profile)"
+	(cd "$MEDIASAUR_ROOT" && cargo build -p mediasaur-cli ${1:+"$1"})
+	CLI_BIN="$CARGO_TARGET_DIR/$profile/mediasaur"
+	[[ -x "$CLI_BIN" ]] || die "build finished but $CLI_BIN is missing"
+}
+
 # wait_for_health URL PID [TIMEOUT_S] — polls URL/healthz until 200; fails if PID exits first.
 wait_for_health() {
 	local base="$1" pid="$2" timeout="${3:-30}" start=$SECONDS
