@@ -9,7 +9,7 @@ use std::time::Duration;
 use mediasaur_api::messages::{CreateTokenRequest, FileList, TokenCreated};
 use mediasaur_api::signed_url::{sign_url, SignedMethod, UrlSigningKey};
 use mediasaur_api::{BucketName, ErrorCode, FileObject, ObjectPath};
-use reqwest::header::AUTHORIZATION;
+use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::RequestBuilder;
 use tokio::sync::Semaphore;
 use url::Url;
@@ -44,7 +44,8 @@ pub struct ClientConfig {
     pub credential_ttl: Duration,
     /// Connecting gives up after this long.
     pub connect_timeout: Duration,
-    /// A request with no bytes moving for this long fails (and is retried).
+    /// A request fails (and is retried) when no body bytes moved for this long, or a small request got
+    /// no answer in this time. Default 60 s.
     pub idle_timeout: Duration,
 }
 
@@ -71,6 +72,8 @@ pub(crate) struct ClientInner {
     /// The API's base URL, without a trailing slash in its path.
     pub endpoint: Url,
     pub key: ApiKey,
+    /// `Bearer sk_…`, marked sensitive so no Debug output of a request shows it.
+    auth_header: HeaderValue,
     pub config: ClientConfig,
     pub tus_endpoint: Url,
     /// Whether `tus_endpoint` is this API's own (so a finished upload has a File object).
@@ -79,6 +82,17 @@ pub(crate) struct ClientInner {
     pub limiter: BandwidthLimiter,
     pub resume_store: Arc<dyn ResumeStore>,
     next_upload: AtomicU64,
+}
+
+fn bearer(key: &ApiKey) -> ClientResult<HeaderValue> {
+    let mut value = HeaderValue::from_str(&format!("Bearer {}", key.expose())).map_err(|_| {
+        ClientError::invalid(
+            ErrorCode::Unauthorized,
+            "the API key is not a valid header value",
+        )
+    })?;
+    value.set_sensitive(true);
+    Ok(value)
 }
 
 impl std::fmt::Debug for ClientInner {
@@ -133,7 +147,6 @@ impl UploadClient {
         }
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.idle_timeout)
             .user_agent(concat!("mediasaur/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::invalid(ErrorCode::InvalidRequest, e.to_string()))?;
@@ -145,6 +158,7 @@ impl UploadClient {
                 tus_endpoint,
                 slots: Arc::new(Semaphore::new(config.concurrency)),
                 limiter: BandwidthLimiter::new(config.bandwidth_limit),
+                auth_header: bearer(&key)?,
                 endpoint,
                 key,
                 config,
@@ -267,8 +281,17 @@ impl UploadClient {
 }
 
 impl ClientInner {
+    /// `request` with the API key and the idle timeout: for small requests to the API itself.
     pub(crate) fn authed(&self, request: RequestBuilder) -> RequestBuilder {
-        request.header(AUTHORIZATION, format!("Bearer {}", self.key.expose()))
+        request
+            .header(AUTHORIZATION, self.auth_header.clone())
+            .timeout(self.config.idle_timeout)
+    }
+
+    /// The `Authorization` header for `url`: only the API's own origin ever gets the key (a tus
+    /// `Location` or a configured tus endpoint elsewhere gets nothing).
+    pub(crate) fn credential_for(&self, url: &Url) -> Option<HeaderValue> {
+        (url.origin() == self.endpoint.origin()).then(|| self.auth_header.clone())
     }
 
     /// `{endpoint}/{segments…}`, each segment percent-encoded, keeping a reverse proxy's path prefix.

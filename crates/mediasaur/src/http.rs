@@ -1,7 +1,9 @@
 //! Turning HTTP responses into data or coded errors: the envelope, tus's bare answers, and whatever a
 //! broken server or proxy sends instead.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use mediasaur_api::{Envelope, ErrorCode};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
@@ -20,6 +22,82 @@ pub(crate) async fn send(request: RequestBuilder, origin: &Url) -> ClientResult<
         .send()
         .await
         .map_err(|e| ClientError::network(origin, &e))
+}
+
+/// How long a server may take to answer once it has every byte of a body (finishing a large file).
+const ANSWER_WAIT: Duration = Duration::from_secs(300);
+
+/// When a streaming request body last moved, so a stall is noticed while a slow but moving upload is
+/// left alone (a whole-request deadline would fail every long PATCH on a slow link).
+#[derive(Debug, Clone)]
+pub(crate) struct BodyActivity(Arc<ActivityState>);
+
+#[derive(Debug)]
+struct ActivityState {
+    since: Instant,
+    /// Milliseconds after `since` of the last block handed to the connection.
+    last_ms: AtomicU64,
+    done: AtomicBool,
+}
+
+impl BodyActivity {
+    pub(crate) fn new() -> Self {
+        Self(Arc::new(ActivityState {
+            since: Instant::now(),
+            last_ms: AtomicU64::new(0),
+            done: AtomicBool::new(false),
+        }))
+    }
+
+    /// A block went out.
+    pub(crate) fn touch(&self) {
+        let ms = u64::try_from(self.0.since.elapsed().as_millis()).unwrap_or(u64::MAX);
+        self.0.last_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// The whole body went out; from now on the server is finishing.
+    pub(crate) fn finish(&self) {
+        self.touch();
+        self.0.done.store(true, Ordering::Relaxed);
+    }
+
+    fn quiet_for(&self) -> Duration {
+        self.0.since.elapsed().saturating_sub(Duration::from_millis(
+            self.0.last_ms.load(Ordering::Relaxed),
+        ))
+    }
+}
+
+/// Sends a request whose body streams from `activity`'s source: it fails when the body stops moving for
+/// `idle`, or when the answer takes longer than [`ANSWER_WAIT`] after the last byte.
+pub(crate) async fn send_streaming(
+    request: RequestBuilder,
+    origin: &Url,
+    activity: &BodyActivity,
+    idle: Duration,
+) -> ClientResult<Response> {
+    let send = send(request, origin);
+    tokio::pin!(send);
+    let mut check = tokio::time::interval((idle / 4).max(Duration::from_millis(50)));
+    loop {
+        tokio::select! {
+            result = &mut send => return result,
+            _ = check.tick() => {
+                let done = activity.0.done.load(Ordering::Relaxed);
+                let limit = if done { ANSWER_WAIT } else { idle };
+                if activity.quiet_for() > limit {
+                    return Err(ClientError::Network {
+                        endpoint: origin.origin().ascii_serialization(),
+                        message: if done {
+                            format!("no answer {}s after the last byte was sent", limit.as_secs())
+                        } else {
+                            format!("the upload stalled: no bytes moved for {}s", limit.as_secs())
+                        },
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// The `data` of a successful enveloped answer, or the coded error of a failed one.
@@ -122,7 +200,8 @@ pub(crate) fn redact_credentials(text: &str) -> String {
         let glued = rest[..at]
             .chars()
             .next_back()
-            .is_some_and(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+            // Digits do not glue: `Bearer%20sk_…` is still a key.
+            .is_some_and(|c| c.is_ascii_alphabetic() || matches!(c, '-' | '_'));
         if glued {
             // Part of a longer word (`task_sk_`), not a credential.
             out.push_str(&rest[..body_start]);
@@ -209,6 +288,7 @@ mod tests {
             "no secrets, task_sk_"
         );
         assert_eq!(redact_credentials("é sk_ü"), "é sk_ü");
+        assert_eq!(redact_credentials("Bearer%20sk_abc123"), "Bearer%20sk_…");
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod control;
 mod keyring;
 mod limits;
 mod resume;
+mod review;
 mod strategies;
 mod tokens;
 mod tus_peer;

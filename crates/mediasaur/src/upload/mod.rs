@@ -119,9 +119,16 @@ impl UploadHandle {
         self.id
     }
 
-    /// Stops sending and frees the upload's slot; the bytes the server acknowledged stay.
+    /// Stops sending and frees the upload's slot; the bytes the server acknowledged stay. A cancel
+    /// already asked for stands.
     pub fn pause(&self) {
-        self.control.send_replace(Control::Pause);
+        self.control.send_if_modified(|c| {
+            let running = *c == Control::Run;
+            if running {
+                *c = Control::Pause;
+            }
+            running
+        });
     }
 
     /// Continues a paused upload from the server's offset.
@@ -158,8 +165,9 @@ impl UploadHandle {
 
 impl Drop for UploadHandle {
     fn drop(&mut self) {
-        // Dropping `control` tells the task to stop; aborting also covers a task blocked elsewhere.
-        if !self.task.is_finished() {
+        // A cancelled upload finishes on its own, so the server still hears of it. Any other upload
+        // stops here and stays resumable.
+        if !self.task.is_finished() && *self.control.borrow() != Control::Cancel {
             self.task.abort();
         }
     }
@@ -174,6 +182,8 @@ pub(crate) struct Job {
     destination: Destination,
     progress: Progress,
     strategy: Strategy,
+    /// Computed once, on first use.
+    fingerprint: tokio::sync::OnceCell<Fingerprint>,
 }
 
 /// Starts an upload task; called by `UploadClient::upload`.
@@ -199,6 +209,7 @@ pub(crate) fn spawn(
         source,
         destination,
         strategy,
+        fingerprint: tokio::sync::OnceCell::new(),
     };
     let (control, watcher) = watch::channel(Control::Run);
     let task = tokio::spawn(job.drive(watcher));
@@ -219,7 +230,12 @@ impl Job {
             let slots = Arc::clone(&self.client.slots);
             let permit = tokio::select! {
                 permit = slots.acquire_owned() => permit,
-                _ = left_run(&mut control) => continue,
+                _ = left_run(&mut control) => {
+                    if *control.borrow() == Control::Pause {
+                        self.progress.state(UploadState::Paused);
+                    }
+                    continue;
+                }
             };
             self.progress.state(UploadState::Uploading);
             let attempt = tokio::select! {
@@ -292,6 +308,12 @@ impl Job {
             Ok(completion) => self.verify(completion).await,
             Err(error) => Err(error),
         };
+        // Done, or failed in a way no retry can mend: nothing is left to resume. A network failure
+        // or a server error keeps the state, so a later run continues where this one stopped.
+        let resumable = result.as_ref().is_err_and(ClientError::is_retryable);
+        if !resumable {
+            self.forget_resume_state().await;
+        }
         match &result {
             Ok(outcome) => {
                 self.progress.reset_to(outcome.size);
@@ -317,7 +339,8 @@ impl Job {
     }
 
     /// A File object is a success only if it holds exactly the file's bytes, and the file did not
-    /// change while it was read; otherwise the remote copy is deleted and the upload fails.
+    /// change while it was read. Otherwise the upload fails, and a File object this upload stored
+    /// (never one that was already there) is deleted.
     async fn verify(&self, completion: Completion) -> ClientResult<UploadOutcome> {
         let mismatch = match &completion.file {
             Some(file) if file.sha256 != completion.sha256 || file.filesize != self.source.size => {
@@ -329,7 +352,12 @@ impl Job {
             _ => self.source.check_unchanged().err(),
         };
         if let Some(error) = mismatch {
-            if let Some(file) = &completion.file {
+            let ours = !completion.reused
+                && matches!(
+                    error,
+                    ClientError::IntegrityMismatch { .. } | ClientError::SourceChanged { .. }
+                );
+            if let Some(file) = completion.file.as_ref().filter(|_| ours) {
                 if let Err(delete_error) = self.client.delete_file(&file.id).await {
                     tracing::warn!(upload = self.id, %delete_error, "could not delete the mismatched file");
                 }
@@ -357,6 +385,14 @@ impl Job {
             message: error.to_string(),
         });
         tokio::time::sleep(delay).await;
+        self.progress.state(UploadState::Uploading);
+    }
+
+    /// The file's fingerprint, read once per upload.
+    async fn fingerprint(&self) -> ClientResult<&Fingerprint> {
+        self.fingerprint
+            .get_or_try_init(|| self.source.fingerprint())
+            .await
     }
 }
 

@@ -52,6 +52,8 @@ pub struct ResumeKey {
     pub bucket: String,
     /// Destination path.
     pub path: String,
+    /// The tus endpoint (so two servers never share a state).
+    pub tus_endpoint: String,
 }
 
 impl ResumeState {
@@ -61,6 +63,7 @@ impl ResumeState {
             source: self.source.clone(),
             bucket: self.bucket.clone(),
             path: self.path.clone(),
+            tus_endpoint: self.tus_endpoint.clone(),
         }
     }
 }

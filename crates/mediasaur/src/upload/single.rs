@@ -74,15 +74,21 @@ impl Job {
             &constraints,
         );
         self.progress.reset_to(0);
-        let (body, digest) = self
-            .source
-            .body(0, size, &client.limiter, &self.progress, true);
+        let (body, digest, activity) =
+            self.source
+                .body(0, size, &client.limiter, &self.progress, true);
         let request = client
             .http
             .put(url.clone())
             .header(CONTENT_LENGTH, size)
             .body(body);
-        let response = http::send(request, &client.endpoint).await?;
+        let response = http::send_streaming(
+            request,
+            &client.endpoint,
+            &activity,
+            client.config.idle_timeout,
+        )
+        .await?;
         let file: FileObject = http::envelope(response).await?;
         let sha256 = hex::encode(digest.await.map_err(|_| ClientError::Interrupted)??);
         Ok(Completion {
@@ -130,9 +136,9 @@ impl Job {
         };
         self.progress.reset_to(0);
         let size = self.source.size;
-        let (body, digest) = self
-            .source
-            .body(0, size, &client.limiter, &self.progress, true);
+        let (body, digest, activity) =
+            self.source
+                .body(0, size, &client.limiter, &self.progress, true);
         let name = self.destination.path.file_name().to_owned();
         let form = reqwest::multipart::Form::new()
             .text("path", self.destination.path.to_string())
@@ -145,7 +151,13 @@ impl Job {
             .post(client.url_for("")?)
             .header(AUTHORIZATION, format!("Bearer {credential}"))
             .multipart(form);
-        let response = http::send(request, &client.endpoint).await?;
+        let response = http::send_streaming(
+            request,
+            &client.endpoint,
+            &activity,
+            client.config.idle_timeout,
+        )
+        .await?;
         let file: FileObject = http::envelope(response).await?;
         let sha256 = hex::encode(digest.await.map_err(|_| ClientError::Interrupted)??);
         Ok(Completion {

@@ -14,6 +14,7 @@ use super::progress::Progress;
 use super::rate::BandwidthLimiter;
 use super::resume::Fingerprint;
 use crate::error::{ClientError, ClientResult};
+use crate::http::BodyActivity;
 
 /// Read size when hashing and sending.
 pub(crate) const BLOCK: usize = 1024 * 1024;
@@ -141,7 +142,8 @@ impl Source {
     }
 
     /// A request body streaming `offset..offset+len`, drawing on `limiter` and advancing `progress`
-    /// per block. With `hash`, the receiver yields the SHA-256 of everything read once the body is done.
+    /// per block; the activity tells [`crate::http::send_streaming`] whether it still moves. With `hash`,
+    /// the receiver yields the SHA-256 of everything read once the body is done.
     pub fn body(
         &self,
         offset: u64,
@@ -149,7 +151,11 @@ impl Source {
         limiter: &BandwidthLimiter,
         progress: &Progress,
         hash: bool,
-    ) -> (reqwest::Body, oneshot::Receiver<ClientResult<[u8; 32]>>) {
+    ) -> (
+        reqwest::Body,
+        oneshot::Receiver<ClientResult<[u8; 32]>>,
+        BodyActivity,
+    ) {
         let (blocks_tx, blocks_rx) = mpsc::channel::<ClientResult<Bytes>>(READ_AHEAD);
         let (digest_tx, digest_rx) = oneshot::channel();
         let block = limiter.block_size(BLOCK);
@@ -168,14 +174,21 @@ impl Source {
         });
         let limiter = limiter.clone();
         let progress = progress.clone();
+        let activity = BodyActivity::new();
+        let watched = activity.clone();
         let stream = futures_util::stream::unfold(blocks_rx, move |mut rx| {
-            let (limiter, progress) = (limiter.clone(), progress.clone());
+            let (limiter, progress, activity) =
+                (limiter.clone(), progress.clone(), watched.clone());
             async move {
-                let item = rx.recv().await?;
+                let Some(item) = rx.recv().await else {
+                    activity.finish();
+                    return None;
+                };
                 let item = match item {
                     Ok(bytes) => {
                         limiter.acquire(bytes.len()).await;
                         progress.advance(bytes.len() as u64);
+                        activity.touch();
                         Ok(bytes)
                     }
                     Err(error) => Err(std::io::Error::other(error.to_string())),
@@ -183,7 +196,7 @@ impl Source {
                 Some((item, rx))
             }
         });
-        (reqwest::Body::wrap_stream(stream), digest_rx)
+        (reqwest::Body::wrap_stream(stream), digest_rx, activity)
     }
 
     fn read_blocks(

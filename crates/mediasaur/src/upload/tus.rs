@@ -52,22 +52,30 @@ pub(crate) struct TusUpload {
 }
 
 impl Job {
+    /// A tus request; the key goes along only to the API's own origin, and every method but PATCH
+    /// (watched by its body's activity instead) gets the idle timeout.
     fn tus_request(&self, method: Method, url: &Url) -> RequestBuilder {
-        self.client
+        let streaming = method == Method::PATCH;
+        let mut request = self
+            .client
             .http
             .request(method, url.clone())
-            .header("Tus-Resumable", TUS_VERSION)
-            .header(
-                AUTHORIZATION,
-                format!("Bearer {}", self.client.key.expose()),
-            )
+            .header("Tus-Resumable", TUS_VERSION);
+        if let Some(credential) = self.client.credential_for(url) {
+            request = request.header(AUTHORIZATION, credential);
+        }
+        if !streaming {
+            request = request.timeout(self.client.config.idle_timeout);
+        }
+        request
     }
 
-    fn resume_key(&self) -> ResumeKey {
+    pub(crate) fn resume_key(&self) -> ResumeKey {
         ResumeKey {
             source: self.source.path.clone(),
             bucket: self.destination.bucket.to_string(),
             path: self.destination.path.to_string(),
+            tus_endpoint: self.client.tus_endpoint.to_string(),
         }
     }
 
@@ -118,7 +126,7 @@ impl Job {
         let Some(saved) = store.load(&key).await? else {
             return Ok(None);
         };
-        let usable = saved.fingerprint == self.source.fingerprint().await?
+        let usable = saved.fingerprint == *self.fingerprint().await?
             && saved.tus_endpoint == server.endpoint.as_str();
         let url = Url::parse(&saved.upload_url).ok().filter(|_| usable);
         if let Some(url) = url {
@@ -134,8 +142,18 @@ impl Job {
             };
             match self.head(&mut upload).await {
                 Ok(()) => return Ok(Some(upload)),
-                Err(e) if gone(&e) => {}
-                Err(e) => return Err(e),
+                // Worth asking again later, unless our server says the upload failed for good (its
+                // HEAD then answers the failure's code, e.g. 507): keep the state.
+                Err(e)
+                    if e.is_retryable() && !gone(&e) && !self.failed_on_server(&upload).await =>
+                {
+                    return Err(e)
+                }
+                // Gone, failed on the server, or refused: this upload cannot continue; a new one
+                // will be created.
+                Err(e) => {
+                    tracing::info!(upload = self.id, %e, "the saved tus upload cannot continue");
+                }
             }
         }
         store.remove(&key).await?;
@@ -175,9 +193,16 @@ impl Job {
             return Err(unexpected(response, "201 Created").await);
         }
         let location = http::header(&response, LOCATION.as_str())?;
-        let url = server.endpoint.join(location).map_err(|_| {
-            ClientError::InvalidResponse(format!("the upload's Location {location:?} is not a URL"))
-        })?;
+        let url = server
+            .endpoint
+            .join(location)
+            .ok()
+            .filter(|url| url.origin() == server.endpoint.origin())
+            .ok_or_else(|| {
+                ClientError::InvalidResponse(format!(
+                    "the upload's Location {location:?} is not a URL on the tus server's own origin"
+                ))
+            })?;
         let upload = TusUpload {
             server: server.clone(),
             url,
@@ -193,7 +218,7 @@ impl Job {
     }
 
     async fn save(&self, upload: &TusUpload) {
-        let Ok(fingerprint) = self.source.fingerprint().await else {
+        let Ok(fingerprint) = self.fingerprint().await.cloned() else {
             return;
         };
         let state = ResumeState {
@@ -270,9 +295,9 @@ impl Job {
                 ),
             });
         }
-        let (body, _) = self
-            .source
-            .body(offset, len, &self.client.limiter, &self.progress, false);
+        let (body, _, activity) =
+            self.source
+                .body(offset, len, &self.client.limiter, &self.progress, false);
         let mut request = self
             .tus_request(Method::PATCH, &upload.url)
             .header(CONTENT_TYPE, "application/offset+octet-stream")
@@ -285,11 +310,20 @@ impl Job {
                 format!("sha256 {}", STANDARD.encode(chunk_digest)),
             );
         }
-        let response = http::send(request, &upload.url).await?;
+        // Until the server answers, its offset is unknown (a pause or a cut may land mid-body).
+        upload.needs_head = true;
+        let idle = self.client.config.idle_timeout;
+        let response = http::send_streaming(request, &upload.url, &activity, idle).await?;
         if response.status().as_u16() != 204 {
             return Err(unexpected(response, "204 No Content").await);
         }
         let new_offset = http::header_u64(&response, "upload-offset")?;
+        upload.needs_head = false;
+        if new_offset == offset && len > 0 {
+            return Err(ClientError::InvalidResponse(format!(
+                "the server took none of a {len}-byte PATCH at offset {offset}"
+            )));
+        }
         if new_offset < offset || new_offset > offset + len {
             return Err(ClientError::InvalidResponse(format!(
                 "a PATCH of bytes {offset}..{} answered Upload-Offset {new_offset}",
@@ -310,35 +344,31 @@ impl Job {
     }
 
     /// Runs the tus upload to its end, retrying as the policy allows. `slot` keeps the upload between
-    /// attempts (pauses), so a resume continues from the server's offset.
+    /// attempts (pauses), so a resume continues from the server's offset. Only acknowledged bytes reset
+    /// the failure count: a server that answers HEAD but never takes a chunk still runs out of retries.
     pub(crate) async fn run_tus(&self, slot: &mut Option<TusUpload>) -> ClientResult<Completion> {
         let mut failures = 0;
         let mut restarted = false;
         loop {
+            let before = slot.as_ref().map(|u| u.offset);
             let step = self.tus_step(slot).await;
+            let after = slot.as_ref().map(|u| u.offset);
             match step {
                 Ok(true) => break,
-                Ok(false) => failures = 0,
+                Ok(false) => {
+                    if after > before {
+                        failures = 0;
+                    }
+                }
                 Err(error) if gone(&error) && !restarted && slot.is_some() => {
                     // The server lost or expired the upload: start one new upload, once.
                     tracing::info!(upload = self.id, %error, "the tus upload is gone; starting over");
                     *slot = None;
-                    self.client.resume_store.remove(&self.resume_key()).await?;
+                    self.forget_resume_state().await;
                     restarted = true;
                     self.progress.reset_to(0);
                 }
-                Err(error) => {
-                    failures += 1;
-                    // offset_mismatch and checksum_mismatch are retryable: HEAD, then re-send.
-                    if !self.client.config.retry.should_retry(failures, &error) {
-                        return Err(error);
-                    }
-                    if let Some(upload) = slot.as_mut() {
-                        upload.needs_head = true;
-                    }
-                    self.source.check_unchanged()?;
-                    self.backoff(failures, &error).await;
-                }
+                Err(error) => self.after_failure(&mut failures, error, slot).await?,
             }
         }
         let upload = slot.as_mut().ok_or_else(|| {
@@ -353,14 +383,38 @@ impl Job {
             upload.hashed = self.source.size;
         }
         let sha256 = hex::encode(upload.hasher.clone().finalize());
-        let file = self.stored_file(upload).await?;
-        self.client.resume_store.remove(&self.resume_key()).await?;
+        let file = loop {
+            match self.stored_file(upload).await {
+                Ok(file) => break file,
+                Err(error) => self.after_failure(&mut failures, error, &mut None).await?,
+            }
+        };
         Ok(Completion {
             file,
             sha256,
             upload_url: Some(upload.url.to_string()),
             reused: false,
         })
+    }
+
+    /// Counts a failure; waits out the backoff if the policy allows another try, else returns it.
+    async fn after_failure(
+        &self,
+        failures: &mut u32,
+        error: ClientError,
+        slot: &mut Option<TusUpload>,
+    ) -> ClientResult<()> {
+        *failures += 1;
+        // offset_mismatch and checksum_mismatch are retryable: HEAD, then re-send.
+        if !self.client.config.retry.should_retry(*failures, &error) {
+            return Err(error);
+        }
+        if let Some(upload) = slot.as_mut() {
+            upload.needs_head = true;
+        }
+        self.source.check_unchanged()?;
+        self.backoff(*failures, &error).await;
+        Ok(())
     }
 
     /// One step: discover/create/resume, HEAD if needed, or one PATCH. `Ok(true)` once complete.
@@ -384,6 +438,20 @@ impl Job {
         }
         self.patch(upload).await?;
         Ok(false)
+    }
+
+    /// Whether our server reports the upload as `failed` or `expired` (never true for other servers).
+    async fn failed_on_server(&self, upload: &TusUpload) -> bool {
+        if !self.client.tus_is_ours {
+            return false;
+        }
+        let request = self.tus_request(Method::GET, &upload.url);
+        let Ok(response) = http::send(request, &upload.url).await else {
+            return false;
+        };
+        http::envelope::<UploadStatus>(response)
+            .await
+            .is_ok_and(|status| matches!(status.state.as_str(), "failed" | "expired"))
     }
 
     /// The File object our server made of the upload; `None` from other tus servers.
@@ -423,6 +491,11 @@ impl Job {
                 }
             }
         }
+        self.forget_resume_state().await;
+    }
+
+    /// Removes this upload's resume state; a store that fails is logged, not the upload's failure.
+    pub(crate) async fn forget_resume_state(&self) {
         if let Err(error) = self.client.resume_store.remove(&self.resume_key()).await {
             tracing::warn!(upload = self.id, %error, "could not forget the resume state");
         }

@@ -96,7 +96,10 @@ pub(super) async fn create(
     };
     record::insert(state.db(), &row, key_id).await?;
 
-    let location = HeaderValue::from_str(&format!("/uploads/{id}"))
+    // Relative to the origin, under the public URL's path: behind a reverse proxy that serves the API
+    // under a prefix, clients must come back through that prefix.
+    let prefix = state.config().public_url.path().trim_end_matches('/');
+    let location = HeaderValue::from_str(&format!("{prefix}/uploads/{id}"))
         .map_err(|e| std::io::Error::other(e.to_string()))?;
     let mut slot = lock(&state, &id).await.ok_or_else(locked)?;
     // Hash as the bytes arrive so completion need not read the whole file again.
