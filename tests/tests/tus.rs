@@ -365,3 +365,27 @@ async fn an_upload_survives_a_server_restart() {
     let file_id = reply.file_id().expect("the last PATCH names the File");
     assert_stored(&server, &file_id, "restart.bin", &data).await;
 }
+
+#[tokio::test]
+async fn location_keeps_the_public_url_path_prefix() {
+    // A reverse proxy serves the API under /media/ and strips the prefix before it reaches us.
+    let server = TestServer::start_with(|config| {
+        let mut public = config.public_url.clone();
+        public.set_path("/media/");
+        config.public_url = public;
+    })
+    .await;
+    let response = server
+        .http()
+        .post(server.url("/uploads"))
+        .header("Authorization", server.bearer())
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Length", "3")
+        .header("Upload-Metadata", "bucket ZGVmYXVsdA==,path cC5iaW4=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let location = response.headers()["location"].to_str().unwrap();
+    assert!(location.starts_with("/media/uploads/up_"), "{location}");
+}
