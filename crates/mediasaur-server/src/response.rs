@@ -79,6 +79,11 @@ pub async fn envelope_middleware(request: Request, next: Next) -> Response {
     let request_id = new_id(IdPrefix::Request);
     let method = request.method().clone();
     let uri_path = request.uri().path().to_owned();
+    let sent_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|len| len.as_bytes() != b"0");
     let mut response = next.run(request).await;
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", value);
@@ -105,6 +110,13 @@ pub async fn envelope_middleware(request: Request, next: Next) -> Response {
         HeaderValue::from_static("application/json"),
     );
     parts.headers.remove(header::CONTENT_LENGTH);
+    if pending.error.is_some() && sent_body {
+        // A refusal may come before the body was read (a taken path, a bad signature); the connection
+        // then closes after this answer, so tell the client not to send its next request on it.
+        parts
+            .headers
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     if parts.status.as_u16() == 460 {
         // tus's own status code has no standard reason phrase.
         parts

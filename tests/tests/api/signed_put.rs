@@ -392,3 +392,31 @@ async fn traversal_in_the_url_path_never_stores() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_refused_upload_tells_the_client_to_drop_the_connection() {
+    // Refused before its body is read, the connection cannot carry another request: a client that
+    // reused it would fail its next request.
+    let server = TestServer::start().await;
+    let put = |body: Vec<u8>| {
+        server
+            .http()
+            .put(server.url("/default/taken.bin"))
+            .header("Authorization", server.bearer())
+            .body(body)
+            .send()
+    };
+    assert_eq!(put(test_bytes(10, 1)).await.unwrap().status(), 201);
+    let refused = put(test_bytes(4 << 20, 2)).await.unwrap();
+    assert_eq!(refused.status(), 409);
+    assert_eq!(refused.headers()["connection"], "close");
+    let listed = server
+        .http()
+        .get(server.url("/files"))
+        .header("Authorization", server.bearer())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 200);
+    assert!(listed.headers().get("connection").is_none(), "success keeps the connection");
+}

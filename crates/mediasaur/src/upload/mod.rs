@@ -257,11 +257,24 @@ impl Job {
             Strategy::Single(how) => self.run_single(how).await,
             Strategy::Tus | Strategy::Auto => self.run_tus(tus).await,
         };
-        match result {
-            Err(error) if error.api_code() == Some(ErrorCode::FileExists) => {
-                self.already_stored().await?.ok_or(error)
+        let Err(error) = result else {
+            return result;
+        };
+        if error.api_code() != Some(ErrorCode::FileExists) {
+            return Err(error);
+        }
+        let mut failures = 0;
+        loop {
+            match self.already_stored().await {
+                Ok(found) => return found.ok_or(error),
+                Err(check) => {
+                    failures += 1;
+                    if !self.client.config.retry.should_retry(failures, &check) {
+                        return Err(check);
+                    }
+                    self.backoff(failures, &check).await;
+                }
             }
-            other => other,
         }
     }
 
