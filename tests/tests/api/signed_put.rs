@@ -418,5 +418,8 @@ async fn a_refused_upload_tells_the_client_to_drop_the_connection() {
         .await
         .unwrap();
     assert_eq!(listed.status(), 200);
-    assert!(listed.headers().get("connection").is_none(), "success keeps the connection");
+    assert!(
+        listed.headers().get("connection").is_none(),
+        "success keeps the connection"
+    );
 }
