@@ -6,7 +6,7 @@ use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::{mpsc, oneshot};
 
@@ -214,22 +214,20 @@ impl Source {
         let mut left = len;
         while left > 0 {
             let want = usize::try_from(left.min(block as u64)).unwrap_or(block);
-            let mut buf = BytesMut::zeroed(want);
-            let mut filled = 0;
-            while filled < want {
-                let got = file
-                    .read(&mut buf[filled..])
-                    .map_err(|e| self.unreadable(e))?;
-                if got == 0 {
-                    return Err(self.changed());
-                }
-                filled += got;
+            // read_to_end fills spare capacity without zeroing it first.
+            let mut buf = Vec::with_capacity(want);
+            (&mut file)
+                .take(want as u64)
+                .read_to_end(&mut buf)
+                .map_err(|e| self.unreadable(e))?;
+            if buf.len() < want {
+                return Err(self.changed());
             }
             if let Some(hasher) = &mut hasher {
                 hasher.update(&buf);
             }
             left -= want as u64;
-            if out.blocking_send(Ok(buf.freeze())).is_err() {
+            if out.blocking_send(Ok(Bytes::from(buf))).is_err() {
                 return Err(ClientError::Interrupted);
             }
         }
