@@ -90,10 +90,6 @@ pub struct IngestTarget {
     pub limit: u64,
     /// Longest wait between two body chunks.
     pub idle_timeout: Duration,
-    /// Flush to disk every this many bytes while receiving, so the caller's final fsync waits only
-    /// for the tail (tus acknowledges a PATCH only once its bytes are durable; without this, the
-    /// whole chunk's write-back would stall the upload after every chunk).
-    pub sync_every: Option<u64>,
 }
 
 /// Streams `body` into `target.file`, keeping what arrived even when the body breaks off.
@@ -109,11 +105,9 @@ where
         checksum,
         limit,
         idle_timeout,
-        sync_every,
     } = target;
-    let writer = tokio::task::spawn_blocking(move || {
-        write_all(rx, &recycle_tx, file, sha256, checksum, sync_every)
-    });
+    let writer =
+        tokio::task::spawn_blocking(move || write_all(rx, &recycle_tx, file, sha256, checksum));
 
     let stop = pump(body, &tx, recycle_rx, limit, idle_timeout).await;
     drop(tx);
@@ -177,17 +171,11 @@ fn write_all(
     mut file: File,
     mut sha256: Option<Sha256>,
     checksum: Option<ChecksumAlgorithm>,
-    sync_every: Option<u64>,
 ) -> io::Result<Written> {
     let mut chunk_hasher = checksum.map(ChunkHasher::new);
     let mut written = 0u64;
-    let mut synced = 0u64;
     while let Some(buf) = rx.blocking_recv() {
         file.write_all(&buf)?;
-        if sync_every.is_some_and(|every| written + buf.len() as u64 - synced >= every) {
-            file.sync_data()?;
-            synced = written + buf.len() as u64;
-        }
         if let Some(h) = sha256.as_mut() {
             h.update(&buf);
         }
@@ -216,7 +204,6 @@ mod tests {
             checksum: Some(ChecksumAlgorithm::Sha1),
             limit,
             idle_timeout: Duration::from_secs(5),
-            sync_every: None,
         }
     }
 

@@ -66,7 +66,6 @@ where
         checksum: None,
         limit,
         idle_timeout: state.config().idle_timeout,
-        sync_every: None,
     };
     let out = ingest(body, target).await?;
     if let Some(stop) = out.stop {

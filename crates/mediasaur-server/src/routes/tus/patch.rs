@@ -22,10 +22,6 @@ use crate::ingest::{ingest, ChecksumAlgorithm, IngestStop, IngestTarget};
 use crate::receive::{stopped, too_large};
 use crate::state::{AppState, UploadSlot};
 
-/// Write-back granularity while a PATCH is received: the acknowledgement then waits for at most
-/// this much to reach the disk.
-const SYNC_EVERY: u64 = 4 * 1024 * 1024;
-
 const OFFSET_OCTET_STREAM: &str = "application/offset+octet-stream";
 
 /// Whether the request carries tus bytes (`Content-Type: application/offset+octet-stream`).
@@ -119,7 +115,6 @@ pub(super) async fn append(
             checksum: checksum.as_ref().map(|(algorithm, _)| *algorithm),
             limit,
             idle_timeout: state.config().idle_timeout,
-            sync_every: Some(SYNC_EVERY),
         },
     )
     .await?;
