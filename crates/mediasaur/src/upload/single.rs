@@ -130,9 +130,15 @@ impl Job {
 
     async fn multipart(&self, token: &mut Option<String>) -> ClientResult<Completion> {
         let client = &self.client;
+        // A token kept from a failed attempt is re-minted once it is about to expire, rather than
+        // sent to be refused (a refusal can even come back as a broken pipe mid-body).
+        let now = chrono::Utc::now().timestamp();
+        let usable = token.as_deref().is_some_and(|t| {
+            mediasaur_api::token::decode_unverified(t).is_ok_and(|claims| claims.exp > now + 2)
+        });
         let credential = match token {
-            Some(token) => token.clone(),
-            None => token.insert(self.mint_token().await?).clone(),
+            Some(token) if usable => token.clone(),
+            _ => token.insert(self.mint_token().await?).clone(),
         };
         self.progress.reset_to(0);
         let size = self.source.size;
