@@ -14,12 +14,13 @@ async fn a_token_that_expired_during_a_retry_is_reminted() {
     let server = TestServer::start().await;
     let proxy = FaultProxy::start(server.addr).await;
     let dir = tempfile::tempdir().unwrap();
-    let len = 3 * MIB / 2;
+    let len = 5 * MIB / 2;
     let (path, bytes) = write_file(dir.path(), "token.bin", len, 51);
     let config = ClientConfig {
-        // Tokens live one second; the body takes about 1.5 s at 1 MiB/s, so the first token has
-        // expired by the time the cut attempt is retried.
-        credential_ttl: Duration::from_secs(1),
+        // Tokens live two seconds (1-2 s, as `iat` is whole seconds); the body takes about 2.5 s at
+        // 1 MiB/s and is cut at 90%, so the first token has expired when the attempt is retried,
+        // while a fresh one lasts long enough for the server to accept it.
+        credential_ttl: Duration::from_secs(2),
         bandwidth_limit: Some(MIB as u64),
         single_request_max: 8 * MIB as u64,
         ..small_config()

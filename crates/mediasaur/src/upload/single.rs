@@ -134,7 +134,7 @@ impl Job {
         // sent to be refused (a refusal can even come back as a broken pipe mid-body).
         let now = chrono::Utc::now().timestamp();
         let usable = token.as_deref().is_some_and(|t| {
-            mediasaur_api::token::decode_unverified(t).is_ok_and(|claims| claims.exp > now + 2)
+            mediasaur_api::token::decode_unverified(t).is_ok_and(|claims| claims.exp > now + 1)
         });
         let credential = match token {
             Some(token) if usable => token.clone(),
