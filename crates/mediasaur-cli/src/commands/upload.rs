@@ -120,6 +120,14 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
         eprintln!("nothing to upload");
         return Ok(ExitCode::SUCCESS);
     }
+    // One cheap request first: an unreachable server or a refused key fails the run at once,
+    // instead of after every file has spent its own retries.
+    if let Err(error) = client.list_files(None, "", None, 1).await {
+        return Err(CliError::new(
+            error.code(),
+            format!("cannot start uploading: {error}"),
+        ));
+    }
 
     let (events_tx, mut events) = mpsc::unbounded_channel();
     let options = UploadOptions {

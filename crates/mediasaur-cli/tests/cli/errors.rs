@@ -46,9 +46,8 @@ async fn closed_endpoint() -> String {
     format!("http://{addr}")
 }
 
-// Uploads to a server that is down are retried (8 attempts, 30-60 s with the default policy, and the
-// CLI has no flag to shorten it), so the network failure is checked with the commands that make one
-// request: login's check, `files list` and `token`.
+// `upload` checks the server with one request before it starts, so a server that is down fails the
+// run at once instead of after every file's retries.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_that_is_down_is_a_network_error() {
     let server = TestServer::start().await;
@@ -80,6 +79,14 @@ async fn a_server_that_is_down_is_a_network_error() {
     list.error("network");
     assert!(list.last_message().contains(&endpoint), "{list}");
     cli.run(["token", "--path", "a.txt"]).await.error("network");
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "f.txt", b"f");
+    let upload = cli.run(["upload", arg(&file)]).await;
+    upload.error("network");
+    assert!(
+        upload.last_message().contains("cannot start uploading"),
+        "{upload}"
+    );
     // Signing needs no server.
     cli.run(["sign", "get", "default/a.txt"]).await.success();
 
