@@ -73,15 +73,22 @@ impl Job {
             chrono::Utc::now().timestamp() + self.credential_ttl_secs(),
             &constraints,
         );
+        self.send_whole_file(|body| client.http.put(url).header(CONTENT_LENGTH, size).body(body))
+            .await
+    }
+
+    /// Streams the whole file in the request `build` makes of the body, and takes the File object
+    /// from the answer along with the SHA-256 of the bytes read.
+    async fn send_whole_file(
+        &self,
+        build: impl FnOnce(reqwest::Body) -> reqwest::RequestBuilder,
+    ) -> ClientResult<Completion> {
+        let client = &self.client;
         self.progress.reset_to(0);
         let (body, digest, activity) =
             self.source
-                .body(0, size, &client.limiter, &self.progress, true);
-        let request = client
-            .http
-            .put(url.clone())
-            .header(CONTENT_LENGTH, size)
-            .body(body);
+                .body(0, self.source.size, &client.limiter, &self.progress, true);
+        let request = build(body);
         let response = http::send_streaming(
             request,
             &client.endpoint,
@@ -140,37 +147,23 @@ impl Job {
             Some(token) if usable => token.clone(),
             _ => token.insert(self.mint_token().await?).clone(),
         };
-        self.progress.reset_to(0);
-        let size = self.source.size;
-        let (body, digest, activity) =
-            self.source
-                .body(0, size, &client.limiter, &self.progress, true);
-        let name = self.destination.path.file_name().to_owned();
-        let form = reqwest::multipart::Form::new()
-            .text("path", self.destination.path.to_string())
-            .part(
-                "file",
-                reqwest::multipart::Part::stream_with_length(body, size).file_name(name),
-            );
-        let request = client
-            .http
-            .post(client.url_for("")?)
-            .header(AUTHORIZATION, format!("Bearer {credential}"))
-            .multipart(form);
-        let response = http::send_streaming(
-            request,
-            &client.endpoint,
-            &activity,
-            client.config.idle_timeout,
-        )
-        .await?;
-        let file: FileObject = http::envelope(response).await?;
-        let sha256 = hex::encode(digest.await.map_err(|_| ClientError::Interrupted)??);
-        Ok(Completion {
-            file: Some(file),
-            sha256,
-            upload_url: None,
-            reused: false,
+        let url = client.url_for("")?;
+        let (size, name) = (
+            self.source.size,
+            self.destination.path.file_name().to_owned(),
+        );
+        let path = self.destination.path.to_string();
+        self.send_whole_file(|body| {
+            let file = reqwest::multipart::Part::stream_with_length(body, size).file_name(name);
+            let form = reqwest::multipart::Form::new()
+                .text("path", path)
+                .part("file", file);
+            client
+                .http
+                .post(url)
+                .header(AUTHORIZATION, format!("Bearer {credential}"))
+                .multipart(form)
         })
+        .await
     }
 }
