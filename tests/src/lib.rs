@@ -142,3 +142,28 @@ pub fn test_bytes(len: usize, seed: u64) -> Vec<u8> {
         })
         .collect()
 }
+
+/// Fails the test unless `scripts/test` (`with_test_session`) provides a private Secret Service.
+pub fn require_keyring_session() {
+    assert!(
+        std::env::var_os("MEDIASAUR_TEST_KEYRING").is_some(),
+        "run the tests through scripts/test (needs a Secret Service session)"
+    );
+}
+
+/// 32 random hex digits (std's hasher keys are random per process and per `RandomState`), for names
+/// tests must not share: keyring services, keys no server knows.
+pub fn random_hex() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let word = || {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_nanos(),
+        );
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", word(), word())
+}

@@ -33,17 +33,7 @@ async fn pause_stops_sending_and_resume_continues_from_the_server_offset() {
     let len = 4 * MIB;
     let (path, bytes) = write_file(dir.path(), "pause.bin", len, 21);
     let client = client_at(&proxy.url(""), &server.api_key, slow(), Arc::default());
-    let (tx, mut rx) = events();
-    let handle = client
-        .upload(
-            &path,
-            dest("control/pause.bin"),
-            UploadOptions {
-                strategy: Strategy::Tus,
-                events: Some(tx),
-            },
-        )
-        .unwrap();
+    let (handle, mut rx) = start_tus(&client, &path, "control/pause.bin");
     wait_for(&mut rx, sent_at_least(MIB as u64 + 1)).await;
     handle.pause();
     wait_for(&mut rx, is_state(UploadState::Paused)).await;
@@ -75,21 +65,8 @@ async fn cancel_ends_the_upload_and_terminates_it_on_the_server() {
         slow(),
         Arc::clone(&store),
     );
-    let (tx, mut rx) = events();
-    let handle = client
-        .upload(
-            &path,
-            dest("control/cancel.bin"),
-            UploadOptions {
-                strategy: Strategy::Tus,
-                events: Some(tx),
-            },
-        )
-        .unwrap();
-    wait_for(&mut rx, |_| {
-        store.all().first().is_some_and(|s| s.offset >= MIB as u64)
-    })
-    .await;
+    let (handle, mut rx) = start_tus(&client, &path, "control/cancel.bin");
+    acknowledged(&mut rx, &store, MIB as u64).await;
     let upload_url = store.all()[0].upload_url.clone();
     handle.cancel();
     let error = handle.wait().await.expect_err("a cancelled upload fails");

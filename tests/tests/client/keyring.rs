@@ -2,8 +2,6 @@
 //! `secret-tool` finds them, loaded back, deleted; and a key loaded from it never shows in a client's
 //! `Debug`, in any error or event of a failing upload, or in the profiles file.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::process::Command;
 
 use mediasaur::keyring::KeyringStore;
@@ -11,33 +9,10 @@ use mediasaur::profile::{Profile, ProfileStore};
 use mediasaur::upload::{SingleRequest, UploadEvent};
 use mediasaur::{ApiKey, ClientError, Strategy, UploadClient, UploadOptions};
 use mediasaur_e2e::fake_http::{response, FakeHttp};
-use mediasaur_e2e::TestServer;
+use mediasaur_e2e::{random_hex, require_keyring_session as require_session, TestServer};
 use url::Url;
 
 use crate::support::*;
-
-/// Fails the test unless `scripts/test` (with_test_session) provides a private Secret Service.
-fn require_session() {
-    assert!(
-        std::env::var_os("MEDIASAUR_TEST_KEYRING").is_some(),
-        "run the tests through scripts/test (needs a Secret Service session)"
-    );
-}
-
-/// 32 random hex digits (std's hasher keys are random per process and per `RandomState`).
-fn random_hex() -> String {
-    let word = || {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", word(), word())
-}
 
 /// A keyring store under a service name of its own, so tests never see each other's entries.
 fn unique_store() -> (KeyringStore, String) {

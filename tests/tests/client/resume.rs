@@ -69,24 +69,8 @@ async fn a_new_client_resumes_from_the_saved_offset_after_a_crash() {
         ..small_config()
     };
     let first = client_at(&proxy.url(""), &server.api_key, slow, Arc::clone(&store));
-    let (tx, mut rx) = events();
-    let handle = first
-        .upload(
-            &path,
-            dest("resume/crash.bin"),
-            UploadOptions {
-                strategy: Strategy::Tus,
-                events: Some(tx),
-            },
-        )
-        .unwrap();
-    wait_for(&mut rx, |_| {
-        store
-            .all()
-            .first()
-            .is_some_and(|s| s.offset >= 2 * MIB as u64)
-    })
-    .await;
+    let (handle, mut rx) = start_tus(&first, &path, "resume/crash.bin");
+    acknowledged(&mut rx, &store, 2 * MIB as u64).await;
     // The "crash": the handle goes away mid-upload; the store keeps what the server acknowledged.
     drop(handle);
     drop(first);
@@ -144,21 +128,8 @@ async fn a_file_changed_since_the_saved_state_starts_over() {
         slow,
         Arc::clone(&store),
     );
-    let (tx, mut rx) = events();
-    let handle = first
-        .upload(
-            &path,
-            dest("resume/changed.bin"),
-            UploadOptions {
-                strategy: Strategy::Tus,
-                events: Some(tx),
-            },
-        )
-        .unwrap();
-    wait_for(&mut rx, |_| {
-        store.all().first().is_some_and(|s| s.offset >= MIB as u64)
-    })
-    .await;
+    let (handle, mut rx) = start_tus(&first, &path, "resume/changed.bin");
+    acknowledged(&mut rx, &store, MIB as u64).await;
     drop(handle);
     let stale = store.all().pop().expect("a resume state");
     // Same size, other bytes: the fingerprint no longer matches.

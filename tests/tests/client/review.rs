@@ -216,17 +216,7 @@ async fn a_reupload_that_fails_its_check_never_deletes_the_file_it_found() {
         },
         Default::default(),
     );
-    let (tx, mut rx) = events();
-    let first = queued_client
-        .upload(
-            &slow,
-            dest("review/slow.bin"),
-            UploadOptions {
-                strategy: Strategy::Tus,
-                events: Some(tx),
-            },
-        )
-        .unwrap();
+    let (first, mut rx) = start_tus(&queued_client, &slow, "review/slow.bin");
     let again = queued_client
         .upload(&kept, dest("review/kept.bin"), tus())
         .unwrap();

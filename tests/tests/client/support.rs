@@ -5,7 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use mediasaur::upload::{MemoryResumeStore, RetryPolicy, UploadEvent, UploadState};
-use mediasaur::{ApiKey, ClientConfig, Destination, UploadClient};
+use mediasaur::{
+    ApiKey, ClientConfig, Destination, Strategy, UploadClient, UploadHandle, UploadOptions,
+};
 use mediasaur_e2e::{test_bytes, TestServer};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver, UnboundedSender};
 use url::Url;
@@ -161,4 +163,33 @@ pub fn retries(events: &[UploadEvent]) -> Vec<(u32, u64, String)> {
 /// A well-formed API key no server knows.
 pub fn unknown_key() -> String {
     "sk_unknownKey0123456789abcdefABCDEF".to_owned()
+}
+
+/// Starts a tus upload of `path` to `default`/`to`, with an event channel.
+pub fn start_tus(
+    client: &UploadClient,
+    path: &Path,
+    to: &str,
+) -> (UploadHandle, UnboundedReceiver<UploadEvent>) {
+    let (tx, rx) = events();
+    let options = UploadOptions {
+        strategy: Strategy::Tus,
+        events: Some(tx),
+    };
+    let handle = client
+        .upload(path, dest(to), options)
+        .expect("upload starts");
+    (handle, rx)
+}
+
+/// Waits (on `rx`'s events) until the one upload in `store` has at least `offset` acknowledged bytes.
+pub async fn acknowledged(
+    rx: &mut UnboundedReceiver<UploadEvent>,
+    store: &MemoryResumeStore,
+    offset: u64,
+) {
+    wait_for(rx, |_| {
+        store.all().first().is_some_and(|s| s.offset >= offset)
+    })
+    .await;
 }

@@ -2,14 +2,13 @@
 //! full logging, and a transcript of everything it printed, which is searched for API keys at the
 //! end of every test.
 
-use std::collections::hash_map::RandomState;
 use std::ffi::{OsStr, OsString};
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::{Mutex, PoisonError};
 
+pub use mediasaur_e2e::{random_hex, require_keyring_session as require_session};
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
@@ -21,29 +20,6 @@ const BIN: &str = env!("CARGO_BIN_EXE_mediasaur");
 pub const LEAK_WINDOW: usize = 12;
 
 pub const MIB: usize = 1024 * 1024;
-
-/// Fails the test unless `scripts/test` (with_test_session) provides a private Secret Service.
-pub fn require_session() {
-    assert!(
-        std::env::var_os("MEDIASAUR_TEST_KEYRING").is_some(),
-        "run the tests through scripts/test (needs a Secret Service session)"
-    );
-}
-
-/// 32 random hex digits (std's hasher keys are random per process and per `RandomState`).
-pub fn random_hex() -> String {
-    let word = || {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u128(
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_nanos(),
-        );
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", word(), word())
-}
 
 /// A well-formed API key no server knows.
 pub fn unknown_key() -> String {
