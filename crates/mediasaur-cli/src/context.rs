@@ -13,6 +13,8 @@ use crate::error::CliResult;
 pub const CONFIG_DIR_ENV: &str = "MEDIASAUR_CONFIG_DIR";
 /// Overrides the keyring service name keys are stored under.
 pub const KEYRING_SERVICE_ENV: &str = "MEDIASAUR_KEYRING_SERVICE";
+/// Overrides the data directory (the local database lives there).
+pub const DATA_DIR_ENV: &str = "MEDIASAUR_DATA_DIR";
 
 /// The stores every command reads, and the profile it was asked to use.
 #[derive(Debug)]
@@ -62,5 +64,25 @@ impl Context {
         let key = self.keyring.load_async(&profile.name).await?;
         let client = UploadClient::new(&profile.endpoint, key, config)?;
         Ok((profile, client))
+    }
+
+    /// The local database (queue, history, share links) in `MEDIASAUR_DATA_DIR`, else in the
+    /// platform data directory; created and migrated on first use.
+    pub async fn database(&self) -> CliResult<mediasaur::store::Database> {
+        let dir = match std::env::var_os(DATA_DIR_ENV).filter(|dir| !dir.is_empty()) {
+            Some(dir) => PathBuf::from(dir),
+            None => mediasaur::store::Database::default_dir()?,
+        };
+        Ok(mediasaur::store::Database::open_in(&dir).await?)
+    }
+}
+
+impl Context {
+    /// Endpoints and keys for the queue runner, from the same profiles file and keyring.
+    pub fn credentials(&self) -> std::sync::Arc<dyn mediasaur::transfers::Credentials> {
+        std::sync::Arc::new(mediasaur::transfers::ProfileCredentials::new(
+            self.profiles.clone(),
+            self.keyring.clone(),
+        ))
     }
 }

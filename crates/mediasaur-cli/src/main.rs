@@ -7,6 +7,7 @@ mod context;
 mod error;
 mod output;
 mod progress_ui;
+mod queue_ui;
 mod walk;
 
 use std::io::IsTerminal;
@@ -16,9 +17,13 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use commands::files::FilesCommand;
+use commands::history::HistoryCommand;
 use commands::login::{LoginArgs, ProfilesArgs};
+use commands::queue::QueueCommand;
+use commands::share::ShareArgs;
 use commands::sign::{SignCommand, TokenArgs};
 use commands::upload::UploadArgs;
+use commands::watch::WatchCommand;
 use context::Context;
 use error::CliResult;
 
@@ -26,7 +31,7 @@ use error::CliResult;
 ///
 /// API keys live in the OS keyring, never on the command line: `login` reads the key from stdin or
 /// a prompt. Set MEDIASAUR_LOG (e.g. `debug`) for logs on stderr, MEDIASAUR_CONFIG_DIR to use
-/// another profiles directory.
+/// another profiles directory, MEDIASAUR_DATA_DIR another local database (history, queue).
 #[derive(Debug, Parser)]
 #[command(name = "mediasaur", version)]
 struct Cli {
@@ -58,6 +63,17 @@ enum Command {
     /// List, show and delete files on the server.
     #[command(subcommand)]
     Files(FilesCommand),
+    /// The transfer queue: list, pause, resume, retry, cancel, and run what is left.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Watched folders: finished files in them are uploaded on their own.
+    #[command(subcommand)]
+    Watch(WatchCommand),
+    /// Search, export and show the local history of uploads.
+    #[command(subcommand)]
+    History(HistoryCommand),
+    /// Make a download link for an uploaded file, valid for a while, and remember it.
+    Share(ShareArgs),
 }
 
 #[tokio::main]
@@ -84,6 +100,10 @@ async fn run(cli: Cli) -> CliResult<ExitCode> {
         Command::Token(args) => commands::sign::token(&ctx, json, args).await?,
         Command::Sign(command) => commands::sign::sign(&ctx, json, command).await?,
         Command::Files(command) => commands::files::run(&ctx, json, command).await?,
+        Command::Queue(command) => return commands::queue::run(&ctx, json, command).await,
+        Command::Watch(command) => return commands::watch::run(&ctx, json, command).await,
+        Command::History(command) => commands::history::run(&ctx, json, command).await?,
+        Command::Share(args) => commands::share::run(&ctx, json, args).await?,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -82,6 +82,13 @@ impl ProgressUi {
         self.update_total();
     }
 
+    /// Tracks an upload unless it already is (the queue reports transfers as it finds them).
+    pub fn track(&mut self, id: UploadId, label: &str, size: u64) {
+        if !self.uploads.contains_key(&id) {
+            self.add(id, label, size);
+        }
+    }
+
     /// Applies one event of the core.
     pub fn event(&mut self, event: UploadEvent) {
         match event {
@@ -119,6 +126,12 @@ impl ProgressUi {
                 tracked.message(&self.multi, &self.total, "starting".into());
             }
             UploadState::Paused => tracked.message(&self.multi, &self.total, "paused".into()),
+            UploadState::Restarting { reason } => {
+                if self.mode == ProgressMode::Log {
+                    eprintln!("{}: starting over: {reason}", tracked.label);
+                }
+                tracked.message(&self.multi, &self.total, "starting over".into());
+            }
             UploadState::Retrying {
                 attempt,
                 delay_ms,

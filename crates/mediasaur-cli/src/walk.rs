@@ -6,6 +6,13 @@ use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use mediasaur::upload::modified_ns;
+
+/// The path from the root: the queue may run the upload later, from another directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
 /// A regular file to upload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalFile {
@@ -15,6 +22,8 @@ pub struct LocalFile {
     pub relative: String,
     /// Its size when it was found.
     pub size: u64,
+    /// Its mtime then, nanoseconds since the epoch.
+    pub modified_ns: i64,
 }
 
 /// Something named on the command line (or found in a directory) that cannot be uploaded.
@@ -69,9 +78,10 @@ impl Walked {
         if metadata.is_file() {
             match arg.file_name().map(name_of) {
                 Some(Ok(name)) => self.files.push(LocalFile {
-                    source: arg.to_path_buf(),
+                    source: absolute(arg),
                     relative: name,
                     size: metadata.len(),
+                    modified_ns: modified_ns(&metadata),
                 }),
                 Some(Err(failure)) => self.failures.push(failure_at(arg, failure)),
                 None => self.unreadable(arg, &std::io::Error::other("it has no file name")),
@@ -152,9 +162,10 @@ impl Walked {
         segments.push(name);
         if metadata.is_file() {
             self.files.push(LocalFile {
-                source: path.to_path_buf(),
+                source: absolute(path),
                 relative: segments.join("/"),
                 size: metadata.len(),
+                modified_ns: modified_ns(&metadata),
             });
         } else {
             self.directory(path, segments, ancestors);

@@ -12,10 +12,14 @@ mod support;
 mod errors;
 #[path = "cli/files.rs"]
 mod files;
+#[path = "cli/history.rs"]
+mod history;
 #[path = "cli/leaks.rs"]
 mod leaks;
 #[path = "cli/login.rs"]
 mod login;
+#[path = "cli/queue.rs"]
+mod queue;
 #[path = "cli/sign.rs"]
 mod sign;
 #[path = "cli/upload.rs"]

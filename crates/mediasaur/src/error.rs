@@ -89,6 +89,38 @@ pub enum ClientError {
     /// The profile configuration could not be read or written, or names an unknown profile.
     #[error("{0}")]
     Config(String),
+    /// The source file disappeared (deleted or moved away) before or while it was uploaded.
+    #[error("{} no longer exists; it was deleted or moved before its upload finished", path.display())]
+    SourceMissing {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The local database failed (it is not a secret-bearing message: it names the query's purpose).
+    #[error("local database error while {doing}: {message}")]
+    Database {
+        /// What was being done.
+        doing: &'static str,
+        /// SQLite's message.
+        message: String,
+    },
+    /// A transfer, watch or history entry that does not exist.
+    #[error("{what} not found")]
+    NotFound {
+        /// What was looked for, e.g. `transfer 12`.
+        what: String,
+    },
+    /// The operation does not apply in the thing's current state (e.g. resuming a finished transfer).
+    #[error("{0}")]
+    InvalidState(String),
+    /// A folder could not be watched for changes (gone, unreadable, or the system's limit on
+    /// watches reached).
+    #[error("cannot watch {}: {message}", folder.display())]
+    WatchFailed {
+        /// The watched folder.
+        folder: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl ClientError {
@@ -107,6 +139,21 @@ impl ClientError {
             Self::Keyring(_) => "keyring_unavailable",
             Self::NoApiKey { .. } => "no_api_key",
             Self::Config(_) => "config",
+            Self::SourceMissing { .. } => "source_missing",
+            Self::Database { .. } => "database",
+            Self::NotFound { .. } => "not_found",
+            Self::InvalidState(_) => "invalid_state",
+            Self::WatchFailed { .. } => "watch_failed",
+        }
+    }
+
+    /// A failure to read a local file: `source_missing` when it is gone, else `unreadable_file`.
+    pub(crate) fn reading(path: &std::path::Path, source: std::io::Error) -> Self {
+        let path = path.to_path_buf();
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Self::SourceMissing { path }
+        } else {
+            Self::Unreadable { path, source }
         }
     }
 

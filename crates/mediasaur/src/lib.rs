@@ -9,7 +9,10 @@ mod http;
 pub mod keyring;
 pub mod profile;
 mod secret;
+pub mod store;
+pub mod transfers;
 pub mod upload;
+pub mod watch;
 
 pub use client::{ClientConfig, UploadClient};
 pub use error::{ClientError, ClientResult};

@@ -78,10 +78,10 @@ async fn a_missing_file_a_directory_and_an_unreadable_file_are_refused_at_once()
     let error = client
         .upload(&missing, dest("bad/missing.bin"), UploadOptions::default())
         .expect_err("a missing file is refused by upload() itself");
-    assert_eq!(error.code(), "unreadable_file", "{error}");
+    assert_eq!(error.code(), "source_missing", "{error}");
     let message = error.to_string();
     assert!(
-        message.contains(&missing.display().to_string()) && message.contains("No such file"),
+        message.contains(&missing.display().to_string()) && message.contains("no longer exists"),
         "the message names the file and the cause: {message}"
     );
 

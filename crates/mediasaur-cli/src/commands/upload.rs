@@ -1,7 +1,8 @@
-//! `upload FILES_OR_DIRS...`: every file is started at once under the client's concurrency limit;
-//! results go to stdout as they finish, failures are summed up on stderr at the end.
+//! `upload FILES_OR_DIRS...`: every file becomes a row of the transfer queue, then a runner limited to
+//! this command's files sends them under the concurrency limit; results go to stdout as they finish,
+//! failures are summed up on stderr at the end.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -10,18 +11,17 @@ use std::time::Instant;
 
 use clap::Args;
 use mediasaur::api::{BucketName, ObjectPath};
-use mediasaur::{
-    ClientConfig, ClientError, Destination, UploadClient, UploadOptions, UploadOutcome,
-};
+use mediasaur::store::queue::NewTransfer;
+use mediasaur::transfers::{start_queue, DuplicatePolicy, QueueConfig};
+use mediasaur::{ClientConfig, ClientError, Destination};
 use tokio::sync::mpsc;
-use tokio::task::JoinSet;
 
 use crate::args::{human_bytes, parse_positive_size, StrategyArg};
 use crate::commands::sign::no_bucket;
 use crate::context::Context;
 use crate::error::{CliError, CliResult};
-use crate::output::{print_line, to_json};
 use crate::progress_ui::{ProgressMode, ProgressUi};
+use crate::queue_ui::{follow, print_failures, runner_error, Failure};
 use crate::walk::{self, join_prefix, LocalFile};
 
 /// The exit code after Ctrl-C, as shells report a SIGINT death.
@@ -51,15 +51,9 @@ pub struct UploadArgs {
     /// How files are sent.
     #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
     strategy: StrategyArg,
-}
-
-/// A file that was not uploaded, and why.
-#[derive(Debug)]
-struct Failure {
-    source: PathBuf,
-    destination: Option<String>,
-    code: String,
-    message: String,
+    /// Send files even when the local history says the destination already holds their bytes.
+    #[arg(long)]
+    force: bool,
 }
 
 /// Uploads everything; the exit code says whether all of it worked.
@@ -91,7 +85,7 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
     if let Some(chunk_size) = args.chunk_size {
         config.chunk_size = chunk_size;
     }
-    let (_, client) = ctx.client(config).await?;
+    let (_, client) = ctx.client(config.clone()).await?;
 
     let paths = args.paths.clone();
     let walked = tokio::task::spawn_blocking(move || walk::collect(&paths))
@@ -129,106 +123,73 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
         ));
     }
 
-    let (events_tx, mut events) = mpsc::unbounded_channel();
-    let options = UploadOptions {
-        strategy: args.strategy.into(),
-        events: Some(events_tx),
-    };
-    let started = Instant::now();
-    let mut running = JoinSet::new();
-    // What each task uploads, to name the file if the task itself dies.
-    let mut tasks = HashMap::new();
+    let mut queued = Vec::with_capacity(walked.files.len());
+    let batch = format!("upload-{}-{}", std::process::id(), batch_stamp());
     let mut planner = Planner::default();
-    for file in walked.files {
-        let target = (bucket.as_str(), prefix.as_str());
-        match start(&client, &mut planner, target, &file, options.clone()) {
-            Ok((handle, destination)) => {
-                ui.add(handle.id(), &destination, file.size);
-                let task = running.spawn(handle.wait());
-                tasks.insert(task.id(), (file.source, destination));
-            }
+    for file in &walked.files {
+        match planner.destination(bucket.as_str(), &prefix, file) {
+            Ok(destination) => queued.push(NewTransfer {
+                source: file.source.clone(),
+                size: file.size,
+                modified_ns: file.modified_ns,
+                profile: profile.name.clone(),
+                bucket: bucket.as_str().to_owned(),
+                path: destination.path.as_str().to_owned(),
+                strategy: args.strategy.into(),
+                watch_id: None,
+                batch: Some(batch.clone()),
+            }),
             Err(failure) => failures.push(failure),
         }
     }
-    // Only the uploads hold senders now: the channel closes when the last one ends.
-    drop(options);
-
-    let (mut uploaded, mut uploaded_bytes) = (0_usize, 0_u64);
-    let ctrl_c = tokio::signal::ctrl_c();
-    tokio::pin!(ctrl_c);
-    loop {
-        let (task, result) = tokio::select! {
-            biased;
-            _ = &mut ctrl_c => {
-                // Dropping the handles stops the uploads; what the server acknowledged stays
-                // resumable (in this process's memory only).
-                let stopped = running.len();
-                drop(running);
-                ui.clear();
-                eprintln!("interrupted: {stopped} unfinished uploads stopped");
-                return Ok(ExitCode::from(INTERRUPTED));
-            }
-            Some(event) = events.recv() => {
-                ui.event(event);
-                continue;
-            }
-            joined = running.join_next_with_id() => match joined {
-                None => break,
-                Some(Ok((task, result))) => {
-                    (task, result.map_err(|e| (e.code().to_owned(), e.to_string())))
-                }
-                Some(Err(error)) => (
-                    error.id(),
-                    Err(("internal".to_owned(), format!("the upload task died: {error}"))),
-                ),
-            },
-        };
-        let Some((source, destination)) = tasks.remove(&task) else {
-            continue;
-        };
-        match result {
-            Ok(outcome) => {
-                uploaded += 1;
-                uploaded_bytes += outcome.size;
-                report_success(&ui, json, bucket.as_str(), &destination, &outcome)?;
-            }
-            Err((code, message)) => failures.push(Failure {
-                source,
-                destination: Some(destination),
-                code,
-                message,
-            }),
-        }
+    // Every file is a row before its first byte is sent: a crash or Ctrl-C loses nothing, and
+    // `mediasaur queue run` finishes the rest.
+    let db = ctx.database().await?;
+    for (item, enqueued) in queued.iter().zip(db.enqueue(&queued).await?) {
+        ui.add(
+            u64::try_from(enqueued.id()).unwrap_or_default(),
+            &item.path,
+            item.size,
+        );
     }
-    while let Ok(event) = events.try_recv() {
-        ui.event(event);
-    }
+    let (events_tx, events) = mpsc::unbounded_channel();
+    let queue_config = QueueConfig {
+        concurrency: args.concurrency.get(),
+        client: config,
+        duplicates: if args.force {
+            DuplicatePolicy::Never
+        } else {
+            DuplicatePolicy::SameDestination
+        },
+        exit_when_idle: true,
+        batch: Some(batch),
+        ..QueueConfig::default()
+    };
+    let handle =
+        start_queue(db, ctx.credentials(), queue_config, events_tx).map_err(runner_error)?;
+    let started = Instant::now();
+    let mut report = follow(handle, events, &mut ui, json).await?;
     ui.clear();
-    if !json && uploaded > 0 {
+    if report.interrupted {
         eprintln!(
-            "{uploaded} uploaded ({}) in {:.1}s",
-            human_bytes(uploaded_bytes),
+            "interrupted: {} unfinished uploads stopped; `mediasaur queue run` continues them",
+            report.summary.interrupted
+        );
+        return Ok(ExitCode::from(INTERRUPTED));
+    }
+    failures.append(&mut report.failures);
+    if !json && report.done > 0 {
+        eprintln!(
+            "{} uploaded ({}) in {:.1}s",
+            report.done,
+            human_bytes(report.bytes),
             started.elapsed().as_secs_f64()
         );
     }
     if failures.is_empty() {
         return Ok(ExitCode::SUCCESS);
     }
-    failures.sort_by(|a, b| a.source.cmp(&b.source));
-    eprintln!("{} of {attempted} uploads failed:", failures.len());
-    for failure in &failures {
-        let target = failure
-            .destination
-            .as_ref()
-            .map(|d| format!(" → {}/{d}", bucket.as_str()))
-            .unwrap_or_default();
-        eprintln!(
-            "  {}{target}: {} [{}]",
-            failure.source.display(),
-            failure.message,
-            failure.code
-        );
-    }
+    print_failures(&mut failures, attempted);
     Ok(ExitCode::FAILURE)
 }
 
@@ -247,79 +208,38 @@ impl Planner {
         file: &LocalFile,
     ) -> Result<Destination, Failure> {
         let path = join_prefix(prefix, &file.relative);
-        let destination =
-            Destination::parse(bucket, &path).map_err(|e| failure(file, &path, e.code(), e))?;
+        let destination = Destination::parse(bucket, &path)
+            .map_err(|e| failure(file, bucket, &path, e.code(), e))?;
         // Compared as the server stores it (NFC).
         let path = destination.path.as_str();
         if !self.taken.insert(path.to_owned()) {
             let message = format!("another file of this upload also goes to {bucket}/{path}");
-            return Err(failure(file, path, "duplicate_path", message));
+            return Err(failure(file, bucket, path, "duplicate_path", message));
         }
         Ok(destination)
     }
 }
 
-fn failure(file: &LocalFile, path: &str, code: &str, message: impl ToString) -> Failure {
+fn failure(
+    file: &LocalFile,
+    bucket: &str,
+    path: &str,
+    code: &str,
+    message: impl ToString,
+) -> Failure {
     Failure {
         source: file.source.clone(),
-        destination: Some(path.to_owned()),
+        destination: Some(format!("{bucket}/{path}")),
         code: code.to_owned(),
         message: message.to_string(),
     }
 }
 
-/// Checks the destination and starts one upload.
-fn start(
-    client: &UploadClient,
-    planner: &mut Planner,
-    (bucket, prefix): (&str, &str),
-    file: &LocalFile,
-    options: UploadOptions,
-) -> Result<(mediasaur::UploadHandle, String), Failure> {
-    let destination = planner.destination(bucket, prefix, file)?;
-    let path = destination.path.as_str().to_owned();
-    let handle = client
-        .upload(&file.source, destination, options)
-        .map_err(|e| failure(file, &path, e.code(), e))?;
-    Ok((handle, path))
-}
-
-/// One line per uploaded file on stdout: the File object with `--json`, else a short sentence.
-fn report_success(
-    ui: &ProgressUi,
-    json: bool,
-    bucket: &str,
-    destination: &str,
-    outcome: &UploadOutcome,
-) -> CliResult<()> {
-    let line = if json {
-        match &outcome.file {
-            Some(file) => to_json(file)?,
-            None => to_json(&serde_json::json!({
-                "sha256": outcome.sha256,
-                "size": outcome.size,
-                "upload_url": outcome.upload_url,
-            }))?,
-        }
-    } else {
-        let location = outcome
-            .file
-            .as_ref()
-            .map(|f| format!("{} {}", f.id, f.url))
-            .or_else(|| outcome.upload_url.clone())
-            .unwrap_or_default();
-        // A re-run over files already there says so instead of pretending to upload them again.
-        let verb = if outcome.reused {
-            "already uploaded"
-        } else {
-            "uploaded"
-        };
-        format!(
-            "{verb} {bucket}/{destination} ({}) {location}",
-            human_bytes(outcome.size)
-        )
-    };
-    ui.suspend(|| print_line(&line))
+/// A tag unique to this command run (pid + nanoseconds), for its batch of transfers.
+fn batch_stamp() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
 }
 
 #[cfg(test)]
@@ -331,6 +251,7 @@ mod tests {
             source: PathBuf::from("/src").join(relative),
             relative: relative.to_owned(),
             size: 1,
+            modified_ns: 0,
         }
     }
 
@@ -354,7 +275,7 @@ mod tests {
             .destination("default", "", &file("back\\slash"))
             .unwrap_err();
         assert_eq!(bad.code, "invalid_path");
-        assert_eq!(bad.destination.as_deref(), Some("back\\slash"));
+        assert_eq!(bad.destination.as_deref(), Some("default/back\\slash"));
         // NFD and NFC spellings are the same object path.
         planner
             .destination("default", "", &file("cafe\u{301}"))

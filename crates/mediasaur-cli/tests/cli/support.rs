@@ -146,6 +146,7 @@ impl Run {
 /// secrets that must never show in anything the CLI printed or wrote.
 pub struct Cli {
     config: tempfile::TempDir,
+    data: tempfile::TempDir,
     service: String,
     secrets: Mutex<Vec<String>>,
     runs: Mutex<Vec<Run>>,
@@ -166,6 +167,7 @@ impl Cli {
         require_session();
         Self {
             config: tempfile::tempdir().expect("config dir"),
+            data: tempfile::tempdir().expect("data dir"),
             service: format!("mediasaur-cli-test-{}", random_hex()),
             secrets: Mutex::default(),
             runs: Mutex::default(),
@@ -217,13 +219,8 @@ impl Cli {
             .into_iter()
             .map(|arg| arg.as_ref().to_owned())
             .collect();
-        let mut command = Command::new(BIN);
+        let mut command = self.command(&args);
         command
-            .args(&args)
-            .env("MEDIASAUR_CONFIG_DIR", self.config.path())
-            .env("MEDIASAUR_KEYRING_SERVICE", &self.service)
-            .env("MEDIASAUR_LOG", "trace")
-            .env_remove("MEDIASAUR_PROFILE")
             .stdin(if stdin.is_some() {
                 Stdio::piped()
             } else {
@@ -253,6 +250,26 @@ impl Cli {
             .unwrap_or_else(PoisonError::into_inner)
             .push(run.clone());
         run
+    }
+
+    /// `mediasaur ARGS` with this user's directories and keyring, not started yet (for tests that
+    /// kill it or talk to it while it runs).
+    pub fn command<S: AsRef<OsStr>>(&self, args: &[S]) -> Command {
+        let mut command = Command::new(BIN);
+        command
+            .args(args)
+            .env("MEDIASAUR_CONFIG_DIR", self.config.path())
+            .env("MEDIASAUR_DATA_DIR", self.data.path())
+            .env("MEDIASAUR_KEYRING_SERVICE", &self.service)
+            .env("MEDIASAUR_LOG", "trace")
+            .env_remove("MEDIASAUR_PROFILE")
+            .kill_on_drop(true);
+        command
+    }
+
+    /// The data directory (`MEDIASAUR_DATA_DIR`: the local database).
+    pub fn data_dir(&self) -> &Path {
+        self.data.path()
     }
 
     /// `login --endpoint ENDPOINT EXTRA...` with `key` and a newline on stdin (as `echo` pipes it).
@@ -291,7 +308,7 @@ impl Cli {
     }
 
     /// Asserts that no secret, nor any [`LEAK_WINDOW`]-character piece of its random part, is in
-    /// the stdout or stderr of any run so far, or in any file under the config directory.
+    /// the stdout or stderr of any run so far, or in any file under the config or data directory.
     #[track_caller]
     pub fn assert_no_leaks(&self) {
         let secrets = self
@@ -306,8 +323,14 @@ impl Cli {
             places.push((format!("{name} stdout"), run.stdout));
             places.push((format!("{name} stderr"), run.stderr));
         }
-        for path in files_under(self.config.path()) {
-            let bytes = std::fs::read(&path).expect("read a config file");
+        // The local database (and its WAL) must hold no key either.
+        let stored = files_under(self.config.path())
+            .into_iter()
+            .chain(files_under(self.data.path()));
+        for path in stored {
+            let Ok(bytes) = std::fs::read(&path) else {
+                continue; // a WAL file checkpointed away meanwhile
+            };
             places.push((
                 path.display().to_string(),
                 String::from_utf8_lossy(&bytes).into_owned(),

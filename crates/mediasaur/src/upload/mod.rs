@@ -22,6 +22,7 @@ pub use rate::BandwidthLimiter;
 pub use resume::{Fingerprint, MemoryResumeStore, ResumeKey, ResumeState, ResumeStore};
 pub use retry::RetryPolicy;
 pub use single::SingleRequest;
+pub use source::modified_ns;
 
 use crate::client::ClientInner;
 use crate::error::{ClientError, ClientResult};
@@ -58,6 +59,38 @@ pub enum Strategy {
     Single(SingleRequest),
     /// tus whatever the size.
     Tus,
+}
+
+impl Strategy {
+    /// Every strategy by name: `auto`, `put`, `multipart`, `tus`.
+    pub const NAMES: [&'static str; 4] = ["auto", "put", "multipart", "tus"];
+
+    /// The strategy's name, as the queue stores it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Auto => "auto",
+            Self::Single(SingleRequest::SignedPut) => "put",
+            Self::Single(SingleRequest::MultipartToken) => "multipart",
+            Self::Tus => "tus",
+        }
+    }
+
+    /// The strategy named `name` (see [`Strategy::NAMES`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "auto" => Some(Self::Auto),
+            "put" => Some(Self::Single(SingleRequest::SignedPut)),
+            "multipart" => Some(Self::Single(SingleRequest::MultipartToken)),
+            "tus" => Some(Self::Tus),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Strategy {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
 }
 
 /// Options of one upload.
@@ -155,6 +188,12 @@ impl UploadHandle {
 
     /// Waits for the upload to end.
     pub async fn wait(mut self) -> ClientResult<UploadOutcome> {
+        self.finished().await
+    }
+
+    /// Waits for the upload to end while keeping the handle, so a `select!` loop can still pause or
+    /// cancel it meanwhile (dropping this future is safe). Once it has returned, do not call it again.
+    pub async fn finished(&mut self) -> ClientResult<UploadOutcome> {
         match (&mut self.task).await {
             Ok(result) => result,
             Err(error) if error.is_panic() => std::panic::resume_unwind(error.into_panic()),

@@ -38,6 +38,11 @@ pub enum UploadState {
         /// The error's message.
         message: String,
     },
+    /// A saved resume state could not be used; the upload starts over from byte 0.
+    Restarting {
+        /// Why, in words (the file changed, the server forgot the upload…).
+        reason: String,
+    },
     /// Done; the server's File object (`None` from a plain tus server that has no File objects).
     Completed {
         /// What the server stored.

@@ -31,7 +31,8 @@ pub(crate) struct Source {
     modified_ns: i64,
 }
 
-fn modified_ns(meta: &std::fs::Metadata) -> i64 {
+/// A file's mtime in nanoseconds since the Unix epoch (0 when the platform has none).
+pub fn modified_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
@@ -41,10 +42,7 @@ fn modified_ns(meta: &std::fs::Metadata) -> i64 {
 impl Source {
     /// Opens `path` to check it is a readable regular file, and notes its size and mtime.
     pub fn open(path: &Path) -> ClientResult<Self> {
-        let unreadable = |source| ClientError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        };
+        let unreadable = |source| ClientError::reading(path, source);
         let file = File::open(path).map_err(unreadable)?;
         let meta = file.metadata().map_err(unreadable)?;
         if !meta.is_file() {
@@ -58,10 +56,7 @@ impl Source {
     }
 
     fn unreadable(&self, source: std::io::Error) -> ClientError {
-        ClientError::Unreadable {
-            path: self.path.clone(),
-            source,
-        }
+        ClientError::reading(&self.path, source)
     }
 
     fn changed(&self) -> ClientError {

@@ -11,6 +11,7 @@ use reqwest::{Method, RequestBuilder, Response};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::progress::UploadState;
 use super::resume::{ResumeKey, ResumeState};
 use super::{Completion, Job};
 use crate::error::{ClientError, ClientResult};
@@ -126,10 +127,19 @@ impl Job {
         let Some(saved) = store.load(&key).await? else {
             return Ok(None);
         };
-        let usable = saved.fingerprint == *self.fingerprint().await?
-            && saved.tus_endpoint == server.endpoint.as_str();
-        let url = Url::parse(&saved.upload_url).ok().filter(|_| usable);
-        if let Some(url) = url {
+        let fingerprint = self.fingerprint().await?;
+        let unusable = if saved.fingerprint != *fingerprint {
+            Some("the file changed since its upload began".to_owned())
+        } else if saved.tus_endpoint != server.endpoint.as_str() {
+            Some("the upload was begun at another server address".to_owned())
+        } else {
+            None
+        };
+        let url = Url::parse(&saved.upload_url).ok();
+        let mut restart_reason = unusable
+            .clone()
+            .unwrap_or_else(|| "the saved upload address is not a URL".to_owned());
+        if let Some(url) = url.filter(|_| unusable.is_none()) {
             let mut upload = TusUpload {
                 server: server.clone(),
                 url,
@@ -153,10 +163,17 @@ impl Job {
                 // will be created.
                 Err(e) => {
                     tracing::info!(upload = self.id, %e, "the saved tus upload cannot continue");
+                    restart_reason = format!(
+                        "the server can no longer continue the upload ({})",
+                        e.code()
+                    );
                 }
             }
         }
         store.remove(&key).await?;
+        self.progress.state(UploadState::Restarting {
+            reason: restart_reason,
+        });
         Ok(None)
     }
 
