@@ -81,6 +81,7 @@ trap 'exit 130' INT TERM
 
 # The CLI's profiles file and keyring entry: private to this run.
 export MEDIASAUR_CONFIG_DIR="$WORK/config"
+export MEDIASAUR_CLIENT_DATA_DIR="$WORK/client-data" # the transfer queue and history of this run only
 export MEDIASAUR_KEYRING_SERVICE=mediasaur-bench
 unset MEDIASAUR_PROFILE MEDIASAUR_LOG
 

@@ -14,7 +14,7 @@ pub const CONFIG_DIR_ENV: &str = "MEDIASAUR_CONFIG_DIR";
 /// Overrides the keyring service name keys are stored under.
 pub const KEYRING_SERVICE_ENV: &str = "MEDIASAUR_KEYRING_SERVICE";
 /// Overrides the data directory (the local database lives there).
-pub const DATA_DIR_ENV: &str = "MEDIASAUR_DATA_DIR";
+pub const DATA_DIR_ENV: &str = "MEDIASAUR_CLIENT_DATA_DIR";
 
 /// The stores every command reads, and the profile it was asked to use.
 #[derive(Debug)]
@@ -66,7 +66,7 @@ impl Context {
         Ok((profile, client))
     }
 
-    /// The local database (queue, history, share links) in `MEDIASAUR_DATA_DIR`, else in the
+    /// The local database (queue, history, share links) in `MEDIASAUR_CLIENT_DATA_DIR`, else in the
     /// platform data directory; created and migrated on first use.
     pub async fn database(&self) -> CliResult<mediasaur::store::Database> {
         let dir = match std::env::var_os(DATA_DIR_ENV).filter(|dir| !dir.is_empty()) {

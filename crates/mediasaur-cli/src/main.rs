@@ -31,7 +31,7 @@ use error::CliResult;
 ///
 /// API keys live in the OS keyring, never on the command line: `login` reads the key from stdin or
 /// a prompt. Set MEDIASAUR_LOG (e.g. `debug`) for logs on stderr, MEDIASAUR_CONFIG_DIR to use
-/// another profiles directory, MEDIASAUR_DATA_DIR another local database (history, queue).
+/// another profiles directory, MEDIASAUR_CLIENT_DATA_DIR another local database (history, queue).
 #[derive(Debug, Parser)]
 #[command(name = "mediasaur", version)]
 struct Cli {

@@ -259,7 +259,7 @@ impl Cli {
         command
             .args(args)
             .env("MEDIASAUR_CONFIG_DIR", self.config.path())
-            .env("MEDIASAUR_DATA_DIR", self.data.path())
+            .env("MEDIASAUR_CLIENT_DATA_DIR", self.data.path())
             .env("MEDIASAUR_KEYRING_SERVICE", &self.service)
             .env("MEDIASAUR_LOG", "trace")
             .env_remove("MEDIASAUR_PROFILE")
@@ -267,7 +267,7 @@ impl Cli {
         command
     }
 
-    /// The data directory (`MEDIASAUR_DATA_DIR`: the local database).
+    /// The data directory (`MEDIASAUR_CLIENT_DATA_DIR`: the local database).
     pub fn data_dir(&self) -> &Path {
         self.data.path()
     }

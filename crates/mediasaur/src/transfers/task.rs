@@ -12,10 +12,10 @@ use super::{ClientCells, Credentials, DuplicatePolicy, QueueEvent};
 use crate::error::{ClientError, ClientResult};
 use crate::store::history::{HistoryEntry, NewHistoryEntry};
 use crate::store::queue::{Transfer, TransferOutcome, TransferState};
-use crate::store::watches::AfterUpload;
+
 use crate::store::Database;
 use crate::upload::{ResumeStore, UploadEvent, UploadState};
-use crate::watch::move_to_uploaded;
+use crate::watch::apply_after_upload;
 use crate::{ClientConfig, Destination, UploadOptions, UploadOutcome};
 
 /// What the runner wants a task to do.
@@ -133,22 +133,12 @@ where
 }
 
 /// Applies the watch's "after upload" action to a file it queued. A file that cannot be moved stays
-/// where it is (it is uploaded; the history keeps it from being sent again).
+/// where it is: it is uploaded, and the history keeps it from being sent again.
 async fn after_upload(context: &TaskContext, transfer: &Transfer, watch_id: i64) {
-    let Ok(watch) = context.db.watch(watch_id).await else {
-        return; // the watch was removed meanwhile
-    };
-    if watch.after_upload != AfterUpload::Move {
-        return;
+    if let Err(error) = apply_after_upload(&context.db, watch_id, &transfer.source).await {
+        let file = transfer.source.display();
+        tracing::warn!(%error, %file, "cannot move an uploaded file");
     }
-    let (folder, source) = (watch.folder.clone(), transfer.source.clone());
-    let moved = tokio::task::spawn_blocking(move || move_to_uploaded(&folder, &source)).await;
-    let file = transfer.source.display();
-    match moved {
-        Ok(Ok(to)) => tracing::debug!(%file, to = %to.display(), "moved after upload"),
-        Ok(Err(error)) => tracing::warn!(%error, %file, "cannot move an uploaded file"),
-        Err(error) => tracing::warn!(%error, %file, "moving an uploaded file failed"),
-    };
 }
 
 /// Whether the row was paused or canceled (rather than the runner stopping).

@@ -4,6 +4,8 @@
 //! what happens through [`WatchEvent`]s; dropping it stops the watch.
 
 mod ignore;
+mod recheck;
+mod report;
 mod scan;
 mod stability;
 mod uploaded;
@@ -12,7 +14,7 @@ mod worker;
 use std::collections::BTreeMap;
 use std::path::{Component, Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use mediasaur_api::ObjectPath;
 use notify::{RecommendedWatcher, RecursiveMode};
@@ -188,7 +190,7 @@ impl FolderWatcher {
             watch,
             rules,
             options,
-            worker::Reporter::new(watch_id, events, pending.clone()),
+            report::Reporter::new(watch_id, events, pending.clone()),
             paused_rx,
         );
         let task = tokio::spawn(worker.run(raw_rx, debouncer, cancel.clone()));
@@ -303,16 +305,6 @@ pub(crate) fn relative_path(folder: &Path, path: &Path) -> Result<String, &'stat
         return Err("it is the watched folder itself");
     }
     Ok(parts.join("/"))
-}
-
-/// The mtime in nanoseconds since the epoch, computed exactly as the upload engine does, so the
-/// history's record of a file matches what the watch sees.
-pub(crate) fn modified_ns(metadata: &std::fs::Metadata) -> i64 {
-    metadata
-        .modified()
-        .ok()
-        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
 /// notify's error, with what to do about the limits people actually hit.

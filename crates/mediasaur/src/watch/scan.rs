@@ -1,12 +1,14 @@
 //! Listing what is already in a watched folder (on start, when a folder is moved in, after the
 //! system dropped events). Links to folders are never entered, so a link loop cannot hang or repeat
-//! anything; a folder that cannot be read is reported and skipped.
+//! anything; a folder that cannot be read is reported and skipped. Also the look at one path.
 
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::ignore::IgnoreRules;
 use super::relative_path;
+use super::stability::{FileState, Look};
+use crate::upload::modified_ns;
 
 /// What a scan found.
 #[derive(Debug, Default)]
@@ -59,6 +61,28 @@ pub(crate) fn scan(folder: &Path, start: &Path, recursive: bool, ignore: &Ignore
 fn is_ignored_folder(folder: &Path, dir: &Path, ignore: &IgnoreRules) -> bool {
     // A folder whose name is not valid UTF-8 is still listed: its files are reported one by one.
     relative_path(folder, dir).is_ok_and(|relative| ignore.matched(&relative).is_some())
+}
+
+/// Whether `path` is a folder itself, not a link to one.
+pub(crate) fn is_real_folder(path: &Path) -> bool {
+    // `symlink_metadata` does not follow links: a link to a folder is not entered.
+    fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_dir())
+}
+
+/// What is at `path` now: a link to a file counts as the file.
+pub(crate) fn look_at(path: PathBuf) -> (PathBuf, Look) {
+    let look = match fs::metadata(&path) {
+        Err(_) => Look::Missing,
+        Ok(metadata) if !metadata.is_file() => Look::NotAFile,
+        Ok(metadata) => Look::File {
+            state: FileState {
+                size: metadata.len(),
+                modified_ns: modified_ns(&metadata),
+            },
+            unopenable: fs::File::open(&path).err().map(|error| error.to_string()),
+        },
+    };
+    (path, look)
 }
 
 #[cfg(test)]

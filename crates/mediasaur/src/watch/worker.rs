@@ -5,23 +5,22 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, PoisonError};
+use std::sync::Arc;
 use std::time::Instant;
 
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::DebounceEventResult;
 use sha2::{Digest, Sha256};
-use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
+use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::ignore::IgnoreRules;
-use super::scan::scan;
+use super::recheck::Rechecks;
+use super::report::Reporter;
+use super::scan::{is_real_folder, look_at, scan};
 use super::stability::{FileState, Look, Stability, Verdict, WaitReason};
-use super::{
-    describe_notify, modified_ns, relative_path, remote_path, PendingMap, SkipReason, WatchEvent,
-    WatchOptions,
-};
+use super::{describe_notify, relative_path, remote_path, SkipReason, WatchOptions};
 use crate::error::ClientError;
 use crate::store::queue::{Enqueued, NewTransfer};
 use crate::store::watches::Watch;
@@ -33,93 +32,6 @@ use crate::Strategy;
 const QUEUE_BATCH: usize = 256;
 /// Files hashed at once to compare with the history; more would only make the disk seek.
 const PARALLEL_COMPARISONS: usize = 2;
-
-/// Sends a watch's events and keeps the shared list of waiting files in step with them.
-#[derive(Debug)]
-pub(super) struct Reporter {
-    watch: i64,
-    events: UnboundedSender<WatchEvent>,
-    pending: PendingMap,
-}
-
-impl Reporter {
-    pub fn new(watch: i64, events: UnboundedSender<WatchEvent>, pending: PendingMap) -> Self {
-        Self {
-            watch,
-            events,
-            pending,
-        }
-    }
-
-    fn send(&self, event: WatchEvent) {
-        // Nobody listening is fine: the queue is the result, events only describe it.
-        let _ = self.events.send(event);
-    }
-
-    /// Records `reason` for `path`; whether it differs from what was recorded.
-    fn set(&self, path: &Path, reason: WaitReason) -> bool {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.insert(path.to_path_buf(), reason.clone()) != Some(reason)
-    }
-
-    fn clear(&self, path: &Path) {
-        let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
-        pending.remove(path);
-    }
-
-    fn waiting(&self, path: &Path, reason: WaitReason) {
-        if self.set(path, reason.clone()) {
-            self.send(WatchEvent::Waiting {
-                watch: self.watch,
-                path: path.to_path_buf(),
-                reason,
-            });
-        }
-    }
-
-    fn ignored(&self, path: &Path, pattern: String) {
-        if self.set(
-            path,
-            WaitReason::Ignored {
-                pattern: pattern.clone(),
-            },
-        ) {
-            self.skipped(path, SkipReason::Ignored { pattern }, false);
-        }
-    }
-
-    fn skipped(&self, path: &Path, reason: SkipReason, done: bool) {
-        if done {
-            self.clear(path);
-        }
-        self.send(WatchEvent::Skipped {
-            watch: self.watch,
-            path: path.to_path_buf(),
-            reason,
-        });
-    }
-
-    fn queued(&self, path: &Path, transfer: i64) {
-        self.clear(path);
-        self.send(WatchEvent::Queued {
-            watch: self.watch,
-            path: path.to_path_buf(),
-            transfer,
-        });
-    }
-
-    fn error(&self, path: Option<&Path>, error: &ClientError) {
-        if let Some(path) = path {
-            self.clear(path);
-        }
-        self.send(WatchEvent::Error {
-            watch: self.watch,
-            path: path.map(Path::to_path_buf),
-            code: error.code().to_owned(),
-            message: error.to_string(),
-        });
-    }
-}
 
 /// A finished file and where it goes.
 #[derive(Debug)]
@@ -138,6 +50,8 @@ pub(super) struct Worker {
     watch: Watch,
     rules: Arc<IgnoreRules>,
     stability: Stability,
+    /// Ignored files listed as waiting, looked at again until they are gone.
+    rechecks: Rechecks,
     reporter: Reporter,
     paused: tokio::sync::watch::Receiver<bool>,
     /// Files this watch queued or found uploaded already, as they were then: an event that changes
@@ -163,6 +77,7 @@ impl Worker {
             watch,
             rules: Arc::new(rules),
             stability: Stability::new(options.stability_window, options.max_stability_window),
+            rechecks: Rechecks::new(options.stability_window, options.max_stability_window),
             reporter,
             paused,
             settled: HashMap::new(),
@@ -187,7 +102,13 @@ impl Worker {
             () = self.rescan() => {}
         }
         loop {
-            let deadline = self.stability.next_deadline();
+            let deadline = [
+                self.stability.next_deadline(),
+                self.rechecks.next_deadline(),
+            ]
+            .into_iter()
+            .flatten()
+            .min();
             let wake = tokio::time::Instant::from_std(deadline.unwrap_or_else(Instant::now));
             tokio::select! {
                 biased;
@@ -337,8 +258,14 @@ impl Worker {
         if let Some(found) = self.rules.matched(&relative) {
             match (found.in_ignored_folder, is_file) {
                 (true, _) => {}
-                (false, true) => self.reporter.ignored(&path, found.pattern),
-                (false, false) => self.reporter.clear(&path),
+                (false, true) => {
+                    self.reporter.ignored(&path, found.pattern);
+                    self.rechecks.add(&path, now);
+                }
+                (false, false) => {
+                    self.reporter.clear(&path);
+                    self.rechecks.remove(&path);
+                }
             }
             return;
         }
@@ -359,12 +286,26 @@ impl Worker {
     async fn on_due(&mut self) {
         let now = Instant::now();
         let due = self.stability.due(now);
-        let Ok(looked) =
-            tokio::task::spawn_blocking(move || due.into_iter().map(look_at).collect::<Vec<_>>())
-                .await
+        let candidates = due.len();
+        let rechecks = self.rechecks.due(now);
+        let Ok(mut looked) = tokio::task::spawn_blocking(move || {
+            due.into_iter()
+                .chain(rechecks)
+                .map(look_at)
+                .collect::<Vec<_>>()
+        })
+        .await
         else {
             return;
         };
+        for (path, look) in looked.drain(candidates..) {
+            if matches!(look, Look::File { .. }) {
+                self.rechecks.still_there(&path, now);
+            } else {
+                self.rechecks.remove(&path);
+                self.reporter.clear(&path);
+            }
+        }
         let mut finished = Vec::new();
         for (path, look) in looked {
             match self.stability.check(&path, now, look) {
@@ -536,27 +477,6 @@ fn is_change(kind: &EventKind) -> bool {
         EventKind::Access(_) => false,
         _ => true,
     }
-}
-
-fn is_real_folder(path: &Path) -> bool {
-    // `symlink_metadata` does not follow links: a link to a folder is not entered.
-    std::fs::symlink_metadata(path).is_ok_and(|metadata| metadata.is_dir())
-}
-
-/// What is at `path` now: a link to a file counts as the file.
-fn look_at(path: PathBuf) -> (PathBuf, Look) {
-    let look = match std::fs::metadata(&path) {
-        Err(_) => Look::Missing,
-        Ok(metadata) if !metadata.is_file() => Look::NotAFile,
-        Ok(metadata) => Look::File {
-            state: FileState {
-                size: metadata.len(),
-                modified_ns: modified_ns(&metadata),
-            },
-            unopenable: File::open(&path).err().map(|error| error.to_string()),
-        },
-    };
-    (path, look)
 }
 
 fn sha256_of(path: &Path) -> std::io::Result<String> {
