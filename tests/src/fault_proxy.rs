@@ -277,8 +277,10 @@ async fn forward(id: usize, mut client: TcpStream, link: Link) {
                 std::future::pending().await
             }
             Err(err) => {
+                // The server may have answered early (e.g. 409 before reading a body) and closed
+                // its side: its answer must still reach the client, as without a proxy.
                 eprintln!("fault proxy: connection {id}: client→server: {err}");
-                false
+                std::future::pending().await
             }
         }
     };
