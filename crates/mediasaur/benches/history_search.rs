@@ -169,6 +169,8 @@ async fn run() {
     let shapes: Vec<(&str, HistoryQuery)> = vec![
         ("common word: photos", text("photos")),
         ("short common word: img", text("img")),
+        ("one letter: s", text("s")),
+        ("long word: screenshot", text("screenshot")),
         ("rare word: zanzibar", text(RARE_WORD)),
         ("two-word prefix: hol par", text("hol par")),
         (

@@ -62,8 +62,6 @@ CREATE TABLE history (
     file_json           TEXT    NOT NULL,
     UNIQUE (profile, file_id)
 );
-CREATE INDEX history_by_time ON history (uploaded_at, id);
-CREATE INDEX history_by_kind ON history (kind, id);
 CREATE INDEX history_by_destination ON history (profile, bucket, path);
 CREATE INDEX history_by_sha256 ON history (sha256);
 CREATE INDEX history_by_source ON history (source);

@@ -2,13 +2,20 @@
 //! and upgrading a database made by the previous release.
 
 mod export;
+mod filters;
 mod migrations;
 mod search;
 
 use chrono::{TimeZone, Utc};
 use mediasaur::api::{FileKind, FileObject};
 use mediasaur::store::history::NewHistoryEntry;
+use mediasaur::store::search::{HistoryQuery, MAX_LIMIT};
 use mediasaur::store::Database;
+
+/// A day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+/// 2026-11-01T00:00:00Z.
+pub const NOV_1: i64 = 1_793_491_200_000;
 
 /// A database in its own temporary directory, removed with it.
 #[derive(Debug)]
@@ -114,5 +121,26 @@ fn mime_for(path: &str) -> &'static str {
         Some("png") => "image/png",
         Some("webp") => "image/webp",
         _ => "image/jpeg",
+    }
+}
+
+/// Every entry (ids, newest first) the query selects, following the cursor to the end.
+pub async fn all_ids(test: &TestDb, query: &HistoryQuery) -> Vec<i64> {
+    let mut query = HistoryQuery {
+        limit: MAX_LIMIT,
+        ..query.clone()
+    };
+    let mut ids = Vec::new();
+    loop {
+        let page = test
+            .db
+            .search_history(&query)
+            .await
+            .unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        ids.extend(page.entries.iter().map(|entry| entry.id));
+        match page.next_cursor {
+            Some(cursor) => query.cursor = Some(cursor),
+            None => return ids,
+        }
     }
 }

@@ -267,9 +267,16 @@ fn fts_expression(text: &str) -> ClientResult<Words> {
     Ok(Words::Fts(expression))
 }
 
-/// The SELECT for one page. With text the full-text index drives it (its rowids are history ids,
-/// walked newest first and joined to their rows), so a common word stops after one page; without,
-/// history's own id order (or its kind index) does.
+/// The index search filters read (migration 0003): the filterable columns in id order, a small
+/// fraction of a row's size (the File JSON is most of it).
+const FACTS_INDEX: &str = "history_facts";
+
+/// The SELECT for one page, in two steps: the page's ids, then their rows.
+///
+/// The ids come newest first from the full-text index when there is text (its rowids are history
+/// ids, so a common word stops after one page), else from [`FACTS_INDEX`]. Filters are checked on
+/// that narrow index, named outright: left to itself SQLite may prefer the time index for a date
+/// range and then sort every row in the range, or read the wide rows to test a rare filter.
 fn select_sql<'a>(
     query: &'a HistoryQuery,
     fts: Option<&'a str>,
@@ -281,20 +288,29 @@ fn select_sql<'a>(
         .map(|column| format!("h.{}", column.trim()))
         .collect::<Vec<_>>()
         .join(", ");
-    let mut sql = QueryBuilder::new(format!("SELECT {columns} FROM "));
+    let mut sql = QueryBuilder::new(format!(
+        "SELECT {columns} FROM history AS h WHERE h.id IN (SELECT "
+    ));
     let order_key = match fts {
-        Some(expression) => {
-            // CROSS JOIN keeps the index as the outer loop whatever the planner guesses.
-            sql.push(
-                "history_fts CROSS JOIN history AS h ON h.id = history_fts.rowid \
-                 WHERE history_fts MATCH ",
-            )
+        Some(expression) if has_filters(query) => {
+            // CROSS JOIN keeps the full-text index as the outer loop.
+            sql.push(format_args!(
+                "history_fts.rowid FROM history_fts CROSS JOIN history AS x INDEXED BY \
+                 {FACTS_INDEX} ON x.id = history_fts.rowid WHERE history_fts MATCH "
+            ))
             .push_bind(expression);
             "history_fts.rowid"
         }
+        Some(expression) => {
+            sql.push("rowid FROM history_fts WHERE history_fts MATCH ")
+                .push_bind(expression);
+            "rowid"
+        }
         None => {
-            sql.push("history AS h WHERE 1");
-            "h.id"
+            sql.push(format_args!(
+                "x.id FROM history AS x INDEXED BY {FACTS_INDEX} WHERE 1"
+            ));
+            "x.id"
         }
     };
     if let Some(before_id) = before_id {
@@ -303,16 +319,33 @@ fn select_sql<'a>(
     }
     push_filters(&mut sql, query);
     sql.push(format_args!(" ORDER BY {order_key} DESC LIMIT "))
-        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX));
+        .push_bind(i64::try_from(limit).unwrap_or(i64::MAX))
+        .push(") ORDER BY h.id DESC");
     sql
 }
 
-/// The filters other than the text. Profile and bucket compare with a unary `+`: most histories
-/// have one profile and a few buckets, and SQLite would otherwise walk the destination index and
-/// sort the whole match instead of stopping after one page of ids.
+/// Whether anything but the text narrows the search.
+fn has_filters(query: &HistoryQuery) -> bool {
+    query.kind.is_some()
+        || query.mime_type.is_some()
+        || query.profile.is_some()
+        || query.bucket.is_some()
+        || query.uploaded_after.is_some()
+        || query.uploaded_before.is_some()
+        || query.min_width.is_some()
+        || query.max_width.is_some()
+        || query.min_height.is_some()
+        || query.max_height.is_some()
+        || query.min_duration.is_some()
+        || query.max_duration.is_some()
+        || query.verified.is_some()
+}
+
+/// The filters other than the text, on the row aliased `x`. Every column they read is in
+/// [`FACTS_INDEX`].
 fn push_filters<'a>(sql: &mut QueryBuilder<'a, Sqlite>, query: &'a HistoryQuery) {
     if let Some(kind) = query.kind {
-        sql.push(" AND h.kind = ").push_bind(kind.as_str());
+        sql.push(" AND x.kind = ").push_bind(kind.as_str());
     }
     if let Some(mime) = &query.mime_type {
         let mime = mime.trim().to_ascii_lowercase();
@@ -323,31 +356,31 @@ fn push_filters<'a>(sql: &mut QueryBuilder<'a, Sqlite>, query: &'a HistoryQuery)
                 format!("{mime}/")
             };
             let length = i64::try_from(family.len()).unwrap_or(i64::MAX);
-            sql.push(" AND substr(h.mime_type, 1, ")
+            sql.push(" AND substr(x.mime_type, 1, ")
                 .push_bind(length)
                 .push(") = ")
                 .push_bind(family);
         } else {
-            sql.push(" AND h.mime_type = ").push_bind(mime);
+            sql.push(" AND x.mime_type = ").push_bind(mime);
         }
     }
     if let Some(profile) = &query.profile {
-        sql.push(" AND +h.profile = ").push_bind(profile.as_str());
+        sql.push(" AND x.profile = ").push_bind(profile.as_str());
     }
     if let Some(bucket) = &query.bucket {
-        sql.push(" AND +h.bucket = ").push_bind(bucket.as_str());
+        sql.push(" AND x.bucket = ").push_bind(bucket.as_str());
     }
     if let Some(after) = query.uploaded_after {
-        sql.push(" AND h.uploaded_at >= ").push_bind(after);
+        sql.push(" AND x.uploaded_at >= ").push_bind(after);
     }
     if let Some(before) = query.uploaded_before {
-        sql.push(" AND h.uploaded_at < ").push_bind(before);
+        sql.push(" AND x.uploaded_at < ").push_bind(before);
     }
     let bounds = [
-        ("h.width >= ", query.min_width),
-        ("h.width <= ", query.max_width),
-        ("h.height >= ", query.min_height),
-        ("h.height <= ", query.max_height),
+        ("x.width >= ", query.min_width),
+        ("x.width <= ", query.max_width),
+        ("x.height >= ", query.min_height),
+        ("x.height <= ", query.max_height),
     ];
     for (condition, value) in bounds {
         if let Some(value) = value {
@@ -356,15 +389,15 @@ fn push_filters<'a>(sql: &mut QueryBuilder<'a, Sqlite>, query: &'a HistoryQuery)
         }
     }
     if let Some(seconds) = query.min_duration {
-        sql.push(" AND h.duration_ms >= ")
+        sql.push(" AND x.duration_ms >= ")
             .push_bind(duration_ms(seconds));
     }
     if let Some(seconds) = query.max_duration {
-        sql.push(" AND h.duration_ms <= ")
+        sql.push(" AND x.duration_ms <= ")
             .push_bind(duration_ms(seconds));
     }
     if let Some(verified) = query.verified {
-        sql.push(" AND h.verified = ").push_bind(verified);
+        sql.push(" AND x.verified = ").push_bind(verified);
     }
 }
 
