@@ -24,3 +24,5 @@ mod queue;
 mod sign;
 #[path = "cli/upload.rs"]
 mod upload;
+#[path = "cli/watch.rs"]
+mod watch;

@@ -8,3 +8,4 @@ mod control;
 mod finishing;
 mod reach;
 mod scanning;
+mod uploads;

@@ -378,7 +378,11 @@ impl Job {
                 self.progress.state(UploadState::Cancelled);
             }
             Err(error) => {
-                if matches!(error, ClientError::SourceChanged { .. }) {
+                // Those bytes can never be completed: the server need not keep them.
+                if matches!(
+                    error,
+                    ClientError::SourceChanged { .. } | ClientError::SourceMissing { .. }
+                ) {
                     self.terminate(tus).await;
                 }
                 self.progress.state(UploadState::Failed {
@@ -407,7 +411,9 @@ impl Job {
             let ours = !completion.reused
                 && matches!(
                     error,
-                    ClientError::IntegrityMismatch { .. } | ClientError::SourceChanged { .. }
+                    ClientError::IntegrityMismatch { .. }
+                        | ClientError::SourceChanged { .. }
+                        | ClientError::SourceMissing { .. }
                 );
             if let Some(file) = completion.file.as_ref().filter(|_| ours) {
                 if let Err(delete_error) = self.client.delete_file(&file.id).await {

@@ -48,7 +48,7 @@ impl Default for WatchOptions {
         Self {
             stability_window: Duration::from_secs(2),
             max_stability_window: Duration::from_secs(30),
-            debounce: Duration::from_millis(250),
+            debounce: Duration::from_millis(50),
         }
     }
 }

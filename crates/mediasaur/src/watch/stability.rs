@@ -120,9 +120,14 @@ impl Stability {
             return Verdict::Dropped;
         };
         if let Some(candidate) = self.candidates.get_mut(path) {
-            // The deadline stays: the look at it compares with the state a whole window earlier,
-            // and counts this change as growth.
-            candidate.touched = true;
+            // The deadline stays: the look at it compares with the state a whole window earlier.
+            // The events of one write can arrive in two batches (the close after the write); the
+            // second must not lengthen the window, so unchanged numbers are trusted when the mtime
+            // is precise. A whole-second mtime (FAT, some network shares) cannot show a rewrite of
+            // the same size within that second, so there any event counts as a change.
+            if candidate.seen != state || state.modified_ns % 1_000_000_000 == 0 {
+                candidate.touched = true;
+            }
             return Verdict::Waiting(candidate.reason.clone());
         }
         let deadline = now + self.window;
@@ -271,21 +276,32 @@ mod tests {
     }
 
     #[test]
-    fn an_event_between_looks_counts_as_a_change_even_with_the_same_size_and_mtime() {
+    fn an_event_with_unchanged_numbers_counts_only_when_the_mtime_is_coarse() {
+        const PRECISE: i64 = 1_700_000_000_123_456_789;
+        const WHOLE_SECOND: i64 = 1_700_000_000_000_000_000;
         let t0 = Instant::now();
         let mut stability = Stability::new(WINDOW, CAP);
-        let path = Path::new("/w/a.txt");
-        stability.saw(path, t0, file(3, 7));
+        // A nanosecond mtime that did not move: the late event of the same write, not growth.
+        let precise = Path::new("/w/a.txt");
+        stability.saw(precise, t0, file(3, PRECISE));
+        stability.saw(precise, at(t0, 500), file(3, PRECISE));
+        assert!(matches!(
+            stability.check(precise, at(t0, 2000), file(3, PRECISE)),
+            Verdict::Ready(_)
+        ));
+        // A whole-second mtime cannot show a same-size rewrite: the event is not trusted away.
+        let coarse = Path::new("/w/b.txt");
+        stability.saw(coarse, t0, file(3, WHOLE_SECOND));
         // The event does not move the deadline…
-        stability.saw(path, at(t0, 500), file(3, 7));
+        stability.saw(coarse, at(t0, 500), file(3, WHOLE_SECOND));
         assert_eq!(stability.next_deadline(), Some(at(t0, 2000)));
         // …but the look at it does not trust the unchanged numbers.
         assert_eq!(
-            stability.check(path, at(t0, 2000), file(3, 7)),
+            stability.check(coarse, at(t0, 2000), file(3, WHOLE_SECOND)),
             Verdict::Waiting(WaitReason::StillGrowing)
         );
         assert!(matches!(
-            stability.check(path, at(t0, 6000), file(3, 7)),
+            stability.check(coarse, at(t0, 6000), file(3, WHOLE_SECOND)),
             Verdict::Ready(_)
         ));
     }
