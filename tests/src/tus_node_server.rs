@@ -106,6 +106,7 @@ impl Drop for NodeTusServer {
     }
 }
 
-fn interop_dir() -> PathBuf {
+/// `tests/interop`: the npm packages (tus-js-client, @tus/server) the interop tests run.
+pub fn interop_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
 }

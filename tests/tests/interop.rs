@@ -11,6 +11,7 @@ use std::time::Duration;
 use anyhow::{anyhow, ensure, Context, Result};
 use mediasaur_api::{Envelope, FileObject};
 use mediasaur_e2e::fault_proxy::FaultProxy;
+use mediasaur_e2e::tus_node_server::interop_dir;
 use mediasaur_e2e::{sha256_hex, test_bytes, TestServer};
 use reqwest::header::AUTHORIZATION;
 use serde::de::DeserializeOwned;
@@ -85,10 +86,6 @@ impl Client {
             }
         }
     }
-}
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("interop")
 }
 
 /// What a client script prints on success.

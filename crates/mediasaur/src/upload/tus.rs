@@ -476,8 +476,19 @@ impl Job {
         if !self.client.tus_is_ours {
             return Ok(None);
         }
-        let response = http::send(self.tus_request(Method::GET, &upload.url), &upload.url).await?;
-        let status: UploadStatus = http::envelope(response).await?;
+        // The last PATCH may have been given up on (idle timeout) while the server was still
+        // storing the file; it then reports `receiving` with every byte held for a moment.
+        let mut wait = std::time::Duration::from_millis(100);
+        let status = loop {
+            let response =
+                http::send(self.tus_request(Method::GET, &upload.url), &upload.url).await?;
+            let status: UploadStatus = http::envelope(response).await?;
+            if status.state != "receiving" || wait > std::time::Duration::from_secs(5) {
+                break status;
+            }
+            tokio::time::sleep(wait).await;
+            wait *= 2;
+        };
         match (status.state.as_str(), status.file) {
             ("complete", Some(file)) => Ok(Some(file)),
             (state, _) => Err(match status.error {
