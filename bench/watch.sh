@@ -11,7 +11,7 @@
 #   BENCH_FILE_KB=16                        size of each file (KiB)
 #   BENCH_INTERVAL_MS=10                    the steady stream's interval
 #   BENCH_CONCURRENCY=4                     the runner's concurrency
-#   BENCH_DEBOUNCE_MS=250                   how long the watcher gathers events (the default)
+#   BENCH_DEBOUNCE_MS=50                    how long the watcher gathers events (the default)
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"

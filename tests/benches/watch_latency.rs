@@ -12,7 +12,7 @@
 //!   BENCH_FILE_KB=16                       size of each file (KiB)
 //!   BENCH_INTERVAL_MS=10                   the steady stream's interval
 //!   BENCH_CONCURRENCY=4                    the runner's concurrency (`watch run`'s default)
-//!   BENCH_DEBOUNCE_MS=250                  how long the watcher gathers events (the default)
+//!   BENCH_DEBOUNCE_MS=50                   how long the watcher gathers events (the default)
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};

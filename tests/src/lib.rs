@@ -9,6 +9,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 pub mod api_client;
+pub mod events;
 pub mod fake_http;
 pub mod fault_proxy;
 pub mod tus_client;

@@ -13,7 +13,7 @@ use mediasaur::transfers::{
 use mediasaur::upload::RetryPolicy;
 use mediasaur::{ApiKey, ClientConfig, Strategy};
 use mediasaur_e2e::{test_bytes, TestServer};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::unbounded_channel;
 use url::Url;
 
 pub const MIB: usize = 1024 * 1024;
@@ -228,7 +228,7 @@ impl Runner {
         let handle = start_queue(db, credentials, config, tx).expect("start the queue runner");
         Self {
             handle,
-            events: Events { rx, seen: vec![] },
+            events: Events::new(rx, PATIENCE),
         }
     }
 
@@ -253,46 +253,16 @@ impl Runner {
 }
 
 /// A runner's events, kept as they arrive.
-pub struct Events {
-    rx: UnboundedReceiver<QueueEvent>,
-    pub seen: Vec<QueueEvent>,
+pub type Events = mediasaur_e2e::events::EventLog<QueueEvent>;
+
+/// What the runner reports of a queue.
+pub trait QueueEvents {
+    /// Waits until transfer `id` is reported in `state`, and returns that row.
+    async fn changed_to(&mut self, id: i64, state: TransferState) -> Transfer;
 }
 
-impl Events {
-    /// Takes in whatever has arrived.
-    pub fn drain(&mut self) -> &[QueueEvent] {
-        while let Ok(event) = self.rx.try_recv() {
-            self.seen.push(event);
-        }
-        &self.seen
-    }
-
-    /// Waits for an event (new or already seen) matching `wanted`, and returns it.
-    pub async fn wait_for(
-        &mut self,
-        what: &str,
-        wanted: impl Fn(&QueueEvent) -> bool,
-    ) -> QueueEvent {
-        if let Some(found) = self.seen.iter().find(|e| wanted(e)) {
-            return found.clone();
-        }
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(event)) => {
-                    self.seen.push(event.clone());
-                    if wanted(&event) {
-                        return event;
-                    }
-                }
-                Ok(None) => panic!("the runner stopped before {what}; events: {:#?}", self.seen),
-                Err(_) => panic!("no {what} came; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// Waits until the runner reports transfer `id` in `state`; returns the row it reported.
-    pub async fn changed_to(&mut self, id: i64, state: TransferState) -> Transfer {
+impl QueueEvents for Events {
+    async fn changed_to(&mut self, id: i64, state: TransferState) -> Transfer {
         let event = self
             .wait_for(&format!("transfer {id} {state}"), |e| {
                 changed(e).is_some_and(|(t, _)| t.id == id && t.state == state)

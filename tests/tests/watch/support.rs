@@ -7,7 +7,7 @@ use std::time::{Duration, Instant, UNIX_EPOCH};
 use mediasaur::store::watches::{NewWatch, Watch};
 use mediasaur::store::Database;
 use mediasaur::watch::{FolderWatcher, WatchEvent, WatchHandle, WatchOptions};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::unbounded_channel;
 
 /// Long enough for anything that should happen, on a loaded machine.
 pub const PATIENCE: Duration = Duration::from_secs(60);
@@ -77,7 +77,7 @@ impl Setup {
             .expect("start watching");
         Watcher {
             handle: Some(handle),
-            events: Events { rx, seen: vec![] },
+            events: Events::new(rx, PATIENCE),
         }
     }
 
@@ -164,55 +164,7 @@ impl Watcher {
 }
 
 /// The watcher's events, kept as they arrive.
-pub struct Events {
-    rx: UnboundedReceiver<WatchEvent>,
-    pub seen: Vec<WatchEvent>,
-}
-
-impl Events {
-    /// Takes in whatever has arrived.
-    pub fn drain(&mut self) -> &[WatchEvent] {
-        while let Ok(event) = self.rx.try_recv() {
-            self.seen.push(event);
-        }
-        &self.seen
-    }
-
-    /// Waits for an event matching `wanted` and returns it.
-    pub async fn wait_for(
-        &mut self,
-        what: &str,
-        wanted: impl Fn(&WatchEvent) -> bool,
-    ) -> WatchEvent {
-        if let Some(found) = self.seen.iter().find(|e| wanted(e)) {
-            return found.clone();
-        }
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(event)) => {
-                    self.seen.push(event.clone());
-                    if wanted(&event) {
-                        return event;
-                    }
-                }
-                Ok(None) => panic!("the watch stopped before {what}; events: {:#?}", self.seen),
-                Err(_) => panic!("no {what} came; events: {:#?}", self.seen),
-            }
-        }
-    }
-
-    /// Waits until the watch's task is gone (its sender dropped).
-    pub async fn closed(&mut self) {
-        loop {
-            match tokio::time::timeout(PATIENCE, self.rx.recv()).await {
-                Ok(Some(event)) => self.seen.push(event),
-                Ok(None) => return,
-                Err(_) => panic!("the watch did not stop"),
-            }
-        }
-    }
-}
+pub type Events = mediasaur_e2e::events::EventLog<WatchEvent>;
 
 /// The event's file, if it names one.
 pub fn event_path(event: &WatchEvent) -> Option<&Path> {

@@ -16,7 +16,7 @@ use mediasaur::upload::RetryPolicy;
 use mediasaur::watch::{FolderWatcher, SkipReason, WatchEvent, WatchHandle, UPLOADED_FOLDER};
 use mediasaur::{ApiKey, ClientConfig};
 use mediasaur_e2e::{sha256_hex, test_bytes, TestServer};
-use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
+use tokio::sync::mpsc::unbounded_channel;
 
 use super::support::{quick_options, Setup, PATIENCE};
 
@@ -79,8 +79,8 @@ impl Env {
         Running {
             watcher: Some(watcher),
             runner,
-            watch_events: Log::new(forward_rx),
-            queue_events: Log::new(queue_rx),
+            watch_events: Log::new(forward_rx, PATIENCE),
+            queue_events: Log::new(queue_rx, PATIENCE),
         }
     }
 
@@ -236,43 +236,7 @@ impl Running {
 }
 
 /// Events as they arrive, kept.
-struct Log<T> {
-    rx: UnboundedReceiver<T>,
-    seen: Vec<T>,
-}
-
-impl<T: Clone + std::fmt::Debug> Log<T> {
-    fn new(rx: UnboundedReceiver<T>) -> Self {
-        Self { rx, seen: vec![] }
-    }
-
-    fn drain(&mut self) -> &[T] {
-        while let Ok(event) = self.rx.try_recv() {
-            self.seen.push(event);
-        }
-        &self.seen
-    }
-
-    /// Waits for an event (new or already seen) matching `wanted`.
-    async fn wait_for(&mut self, what: &str, wanted: impl Fn(&T) -> bool) -> T {
-        if let Some(found) = self.seen.iter().find(|e| wanted(e)) {
-            return found.clone();
-        }
-        let deadline = tokio::time::Instant::now() + PATIENCE;
-        loop {
-            match tokio::time::timeout_at(deadline, self.rx.recv()).await {
-                Ok(Some(event)) => {
-                    self.seen.push(event.clone());
-                    if wanted(&event) {
-                        return event;
-                    }
-                }
-                Ok(None) => panic!("events ended before {what}: {:#?}", self.seen),
-                Err(_) => panic!("no {what} came: {:#?}", self.seen),
-            }
-        }
-    }
-}
+type Log<T> = mediasaur_e2e::events::EventLog<T>;
 
 /// The row of a `Changed` event.
 fn changed(event: &QueueEvent) -> Option<&Transfer> {

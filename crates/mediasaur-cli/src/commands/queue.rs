@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::process::ExitCode;
 
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 use mediasaur::store::queue::{Transfer, TransferQuery, TransferState};
 use mediasaur::store::Database;
 use mediasaur::transfers::{start_queue, QueueConfig};
@@ -40,42 +40,23 @@ pub enum QueueCommand {
     Run(RunArgs),
 }
 
-/// A state to filter on.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum StateArg {
-    /// Waiting.
-    Queued,
-    /// Being sent.
-    Running,
-    /// Held.
-    Paused,
-    /// Gave up.
-    Failed,
-    /// Finished.
-    Done,
-    /// Stopped for good.
-    Canceled,
-}
-
-impl From<StateArg> for TransferState {
-    fn from(state: StateArg) -> Self {
-        match state {
-            StateArg::Queued => Self::Queued,
-            StateArg::Running => Self::Running,
-            StateArg::Paused => Self::Paused,
-            StateArg::Failed => Self::Failed,
-            StateArg::Done => Self::Done,
-            StateArg::Canceled => Self::Canceled,
-        }
-    }
+/// A transfer state by its stored name (`queued`, `running`, `paused`, `failed`, `done`, `canceled`).
+fn parse_state(raw: &str) -> Result<TransferState, String> {
+    TransferState::ALL
+        .into_iter()
+        .find(|state| state.as_str() == raw)
+        .ok_or_else(|| {
+            let names: Vec<&str> = TransferState::ALL.iter().map(|s| s.as_str()).collect();
+            format!("{raw:?} is not a state: use one of {}", names.join(", "))
+        })
 }
 
 /// `queue list`.
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Only transfers in this state (repeatable).
-    #[arg(long, value_enum)]
-    state: Vec<StateArg>,
+    /// Only transfers in this state (repeatable): queued, running, paused, failed, done, canceled.
+    #[arg(long, value_parser = parse_state)]
+    state: Vec<TransferState>,
     /// Only transfers with a greater id (the last id of the previous page).
     #[arg(long, value_name = "ID")]
     after: Option<i64>,
@@ -136,7 +117,7 @@ pub async fn run(ctx: &Context, json: bool, command: QueueCommand) -> CliResult<
 
 async fn list(db: &Database, json: bool, args: ListArgs) -> CliResult<()> {
     let query = TransferQuery {
-        states: args.state.into_iter().map(Into::into).collect(),
+        states: args.state,
         after: args.after,
         limit: Some(args.limit),
     };

@@ -31,7 +31,7 @@ impl Database {
         .bind(now)
         .bind(i64::from(limit))
         .bind(batch)
-        .fetch_all(self.pool())
+        .fetch_all(self.writer())
         .await
         .map_err(database("claiming queued transfers"))?;
         let mut claimed: Vec<Transfer> = rows.into_iter().map(Transfer::from).collect();
@@ -53,7 +53,7 @@ impl Database {
             until,
             runner
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("renewing transfer claims"))?;
         if ids.is_empty() {
@@ -94,7 +94,7 @@ impl Database {
                 dead,
                 now
             )
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(database("taking back abandoned transfers"))?
             .rows_affected();
@@ -105,7 +105,7 @@ impl Database {
              WHERE state = 'running' AND runner IS NULL",
             now
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("taking back abandoned transfers"))?
         .rows_affected();
@@ -128,24 +128,23 @@ impl Database {
             insert_entry(&mut tx, entry).await?;
         }
         let now = now_ms();
-        sqlx::query!(
-            "UPDATE transfers SET state = 'done', outcome = ?, file_id = ?, finished_at = ?,
-                 updated_at = ?, runner = NULL, lease_until = NULL, resume = NULL,
+        let row: TransferRow = sqlx::query_as(&format!(
+            "UPDATE transfers SET state = 'done', outcome = ?1, file_id = ?2, finished_at = ?3,
+                 updated_at = ?3, runner = NULL, lease_until = NULL, resume = NULL,
                  error_code = NULL, error_message = NULL,
-                 acked_bytes = CASE WHEN ? = 'duplicate' THEN acked_bytes ELSE size END
-             WHERE id = ?",
-            outcome,
-            file_id,
-            now,
-            now,
-            outcome,
-            id
-        )
-        .execute(&mut *tx)
+                 acked_bytes = CASE WHEN ?1 = 'duplicate' THEN acked_bytes ELSE size END
+             WHERE id = ?4
+             RETURNING {TRANSFER_COLUMNS}"
+        ))
+        .bind(outcome)
+        .bind(file_id)
+        .bind(now)
+        .bind(id)
+        .fetch_one(&mut *tx)
         .await
         .map_err(database(doing))?;
         tx.commit().await.map_err(database(doing))?;
-        self.transfer(id).await
+        Ok(row.into())
     }
 
     /// Records that a running transfer gave up. Rows the user paused or canceled meanwhile keep that
@@ -167,7 +166,7 @@ impl Database {
             now,
             id
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("recording a failed transfer"))?;
         self.transfer(id).await
@@ -184,7 +183,7 @@ impl Database {
             now,
             id
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("putting a transfer back in the queue"))?;
         self.transfer(id).await
@@ -196,7 +195,7 @@ impl Database {
             "UPDATE transfers SET attempts = attempts + 1 WHERE id = ?",
             id
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("counting a retry"))?;
         Ok(())
@@ -210,7 +209,7 @@ impl Database {
             reason,
             id
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("recording a restart"))?;
         Ok(())
@@ -230,7 +229,7 @@ impl Database {
             modified_ns,
             id
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("recording a file's size"))?;
         Ok(())

@@ -160,7 +160,7 @@ impl Database {
     /// Records a finished upload on its own (uploads from the queue are recorded with their row).
     pub async fn record_upload(&self, entry: &NewHistoryEntry) -> ClientResult<i64> {
         let mut conn = self
-            .pool()
+            .writer()
             .acquire()
             .await
             .map_err(database("recording an upload"))?;
@@ -266,6 +266,27 @@ impl Database {
         .await
         .map_err(database("looking up a local file in the history"))?;
         Ok(sha256)
+    }
+
+    /// Whether any entry is at this destination: a cheap filter before hashing a file to see if
+    /// the bytes there are already its own.
+    pub async fn history_has_destination(
+        &self,
+        profile: &str,
+        bucket: &str,
+        path: &str,
+    ) -> ClientResult<bool> {
+        let found = sqlx::query_scalar!(
+            r#"SELECT 1 as "found!: i64" FROM history
+               WHERE profile = ? AND bucket = ? AND path = ? LIMIT 1"#,
+            profile,
+            bucket,
+            path
+        )
+        .fetch_optional(self.pool())
+        .await
+        .map_err(database("looking for a duplicate"))?;
+        Ok(found.is_some())
     }
 
     /// Whether any entry has this size in this bucket: a cheap filter before hashing a file to look

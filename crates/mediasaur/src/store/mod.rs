@@ -33,6 +33,9 @@ pub const DATABASE_FILE: &str = "mediasaur.sqlite3";
 #[derive(Debug, Clone)]
 pub struct Database {
     pool: SqlitePool,
+    /// One connection for every write of this process: writers queue here, in order, instead of
+    /// contending for SQLite's write lock, whose busy handler sleeps a millisecond or more per try.
+    writer: SqlitePool,
     path: PathBuf,
 }
 
@@ -63,7 +66,7 @@ impl Database {
         // loser's migration fails on tables that now exist, and finds nothing left to do on retry.
         let mut tries = 0;
         loop {
-            match MIGRATOR.run(&db.pool).await {
+            match MIGRATOR.run(&db.writer).await {
                 Ok(()) => return Ok(db),
                 Err(_) if tries < 3 => {
                     tries += 1;
@@ -94,11 +97,17 @@ impl Database {
             .pragma("mmap_size", "268435456");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .connect_with(options.clone())
+            .await
+            .map_err(database("opening the database"))?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
             .connect_with(options)
             .await
             .map_err(database("opening the database"))?;
         Ok(Self {
             pool,
+            writer,
             path: path.to_path_buf(),
         })
     }
@@ -113,17 +122,23 @@ impl Database {
         &self.pool
     }
 
+    /// The one connection this process writes through.
+    pub(crate) fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
     /// Starts a write transaction holding the write lock from its first statement. A deferred one
     /// that reads first fails with "database is locked" when another connection wrote meanwhile,
     /// without waiting: SQLite cannot upgrade its stale snapshot.
     pub(crate) async fn begin_write(
         &self,
     ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await
+        self.writer.begin_with("BEGIN IMMEDIATE").await
     }
 
     /// Waits for every connection to close (checkpointing the WAL).
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }

@@ -432,7 +432,7 @@ impl Database {
             id,
             from_state,
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("changing a transfer's state"))?
         .rows_affected();
@@ -485,7 +485,7 @@ impl Database {
             to,
             from,
         )
-        .execute(self.pool())
+        .execute(self.writer())
         .await
         .map_err(database("changing transfers' state"))?
         .rows_affected();

@@ -75,7 +75,7 @@ impl ResumeStore for SqliteResumeStore {
                 bucket,
                 path
             )
-            .execute(self.db.pool())
+            .execute(self.db.writer())
             .await
             .map_err(database("saving a resume state"))?;
             Ok(())
@@ -92,7 +92,7 @@ impl ResumeStore for SqliteResumeStore {
                 bucket,
                 path
             )
-            .execute(self.db.pool())
+            .execute(self.db.writer())
             .await
             .map_err(database("forgetting a resume state"))?;
             Ok(())

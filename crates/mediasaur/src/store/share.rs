@@ -53,7 +53,7 @@ impl Database {
             created_at,
             history_id
         )
-        .fetch_optional(self.pool())
+        .fetch_optional(self.writer())
         .await
         .map_err(database("recording a share link"))?
         .ok_or_else(|| ClientError::NotFound {

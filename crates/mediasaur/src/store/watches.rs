@@ -200,7 +200,7 @@ impl Database {
         .bind(&ignore)
         .bind(new.after_upload.as_str())
         .bind(now_ms())
-        .fetch_one(self.pool())
+        .fetch_one(self.writer())
         .await;
         let id = match inserted {
             Ok(id) => id,
@@ -251,7 +251,7 @@ impl Database {
     pub async fn remove_watch(&self, id: i64) -> ClientResult<()> {
         let removed = sqlx::query("DELETE FROM watches WHERE id = ?")
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(database("removing a watch"))?;
         if removed.rows_affected() == 0 {
@@ -266,7 +266,7 @@ impl Database {
         let updated = sqlx::query("UPDATE watches SET paused = ? WHERE id = ?")
             .bind(paused)
             .bind(id)
-            .execute(self.pool())
+            .execute(self.writer())
             .await
             .map_err(database("pausing a watch"))?;
         if updated.rows_affected() == 0 {

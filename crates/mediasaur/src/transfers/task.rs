@@ -238,7 +238,8 @@ fn stat(source: &Path) -> ClientResult<(u64, i64)> {
 }
 
 /// The history entry that already holds this file's bytes where the policy says it counts, if any.
-/// Hashes the file only when the history has an entry of the same size there.
+/// Hashes the file only when the history has an entry at that destination (or, for `AnyPath`, of
+/// that size in the bucket).
 async fn duplicate(
     context: &TaskContext,
     transfer: &Transfer,
@@ -246,23 +247,23 @@ async fn duplicate(
     size: u64,
 ) -> ClientResult<Option<HistoryEntry>> {
     let db = &context.db;
-    if context.duplicates == DuplicatePolicy::Never
-        || !db
-            .history_has_size(&transfer.profile, &transfer.bucket, size)
-            .await?
-    {
+    let (profile, bucket, path) = (&transfer.profile, &transfer.bucket, &transfer.path);
+    let maybe = match context.duplicates {
+        DuplicatePolicy::Never => false,
+        DuplicatePolicy::SameDestination => {
+            db.history_has_destination(profile, bucket, path).await?
+        }
+        DuplicatePolicy::AnyPath => db.history_has_size(profile, bucket, size).await?,
+    };
+    if !maybe {
         return Ok(None);
     }
     let sha256 = sha256_file(source).await?;
     match context.duplicates {
         DuplicatePolicy::SameDestination => {
-            db.history_duplicate(&transfer.profile, &transfer.bucket, &transfer.path, &sha256)
-                .await
+            db.history_duplicate(profile, bucket, path, &sha256).await
         }
-        DuplicatePolicy::AnyPath => {
-            db.history_same_bytes(&transfer.profile, &transfer.bucket, &sha256)
-                .await
-        }
+        DuplicatePolicy::AnyPath => db.history_same_bytes(profile, bucket, &sha256).await,
         DuplicatePolicy::Never => Ok(None),
     }
 }

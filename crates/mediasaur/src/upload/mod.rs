@@ -362,8 +362,10 @@ impl Job {
         };
         // Done, or failed in a way no retry can mend: nothing is left to resume. A network failure
         // or a server error keeps the state, so a later run continues where this one stopped.
+        // Single-request uploads never save a state (and sparing the store a write per small file
+        // matters to a queue of thousands).
         let resumable = result.as_ref().is_err_and(ClientError::is_retryable);
-        if !resumable {
+        if !resumable && self.strategy == Strategy::Tus {
             self.forget_resume_state().await;
         }
         match &result {
