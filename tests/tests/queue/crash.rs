@@ -80,8 +80,13 @@ async fn a_crashed_runners_upload_resumes_after_its_lease_from_the_saved_offset(
     );
     let lease_until = lease_until.expect("a lease");
 
-    // The next runner (same process, so only the lease can tell the claim is dead).
-    let mut next = setup.start(QueueConfig { lease, ..config() });
+    // The next runner (same process, so only the lease can tell the claim is dead). It exits when
+    // idle, so it must wait for the dead claim rather than leave at once with the row `running`.
+    let mut next = setup.start(QueueConfig {
+        lease,
+        exit_when_idle: true,
+        ..config()
+    });
     let claimed = next.events.changed_to(id, TransferState::Running).await;
     assert!(
         claimed.updated_at > lease_until,
@@ -90,7 +95,7 @@ async fn a_crashed_runners_upload_resumes_after_its_lease_from_the_saved_offset(
     );
     assert_eq!(claimed.upload_url.as_deref(), Some(upload_url.as_str()));
     let done = next.events.changed_to(id, TransferState::Done).await;
-    let (summary, events) = next.stop().await;
+    let (summary, events) = next.finish().await;
     assert_eq!(summary.done, 1, "{summary:?} {events:#?}");
 
     let row = setup.row(id).await;

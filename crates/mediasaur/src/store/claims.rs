@@ -71,6 +71,26 @@ impl Database {
             .map_err(database("checking running transfers"))
     }
 
+    /// How many transfers (of `batch`, when given) are `running` under another runner: an idle
+    /// runner that should exit when nothing is left waits for them, since a crashed runner's rows
+    /// come back to the queue when its lease runs out.
+    pub(crate) async fn running_elsewhere(
+        &self,
+        runner: &str,
+        batch: Option<&str>,
+    ) -> ClientResult<i64> {
+        sqlx::query_scalar!(
+            r#"SELECT COUNT(*) as "count!: i64" FROM transfers
+               WHERE state = 'running' AND (runner IS NULL OR runner != ?1)
+                 AND (?2 IS NULL OR batch = ?2)"#,
+            runner,
+            batch
+        )
+        .fetch_one(self.pool())
+        .await
+        .map_err(database("looking for transfers running elsewhere"))
+    }
+
     /// Puts back in the queue the running transfers whose runner is gone: its lease ran out, or (on
     /// Linux) its process no longer exists. Returns how many.
     pub(crate) async fn release_stale_claims(&self) -> ClientResult<u64> {

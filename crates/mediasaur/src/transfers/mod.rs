@@ -92,7 +92,8 @@ pub struct QueueConfig {
     pub heartbeat: Duration,
     /// Duplicate detection.
     pub duplicates: DuplicatePolicy,
-    /// Stop once nothing is queued and nothing runs (`mediasaur queue run`).
+    /// Stop once nothing is queued and nothing runs, here or under another runner's live lease
+    /// (`mediasaur queue run`).
     pub exit_when_idle: bool,
     /// Take only transfers queued with this batch tag (`mediasaur upload` runs just its own files).
     pub batch: Option<String>,
@@ -270,7 +271,12 @@ impl Runner {
                     was_idle = true;
                     let _ = self.context.events.send(QueueEvent::Idle);
                 }
-                if self.config.exit_when_idle {
+                if self.config.exit_when_idle
+                    && db
+                        .running_elsewhere(&self.runner_id, self.config.batch.as_deref())
+                        .await?
+                        == 0
+                {
                     break;
                 }
             }
