@@ -278,6 +278,26 @@ impl UploadClient {
     pub async fn delete_file(&self, id: &str) -> ClientResult<FileObject> {
         self.inner.delete_file(id).await
     }
+
+    /// Tells a tus server to drop an unfinished upload (tus termination), e.g. one a canceled
+    /// transfer left behind. An upload the server no longer has is not an error.
+    pub async fn discard_upload(&self, upload_url: &Url) -> ClientResult<()> {
+        let inner = &self.inner;
+        let mut request = inner
+            .http
+            .delete(upload_url.clone())
+            .header("Tus-Resumable", mediasaur_api::TUS_VERSION)
+            .timeout(inner.config.idle_timeout);
+        if let Some(credential) = inner.credential_for(upload_url) {
+            request = request.header(AUTHORIZATION, credential);
+        }
+        match http::send(request, upload_url).await {
+            Ok(response) if response.status().is_success() => Ok(()),
+            Ok(response) if matches!(response.status().as_u16(), 404 | 410) => Ok(()),
+            Ok(response) => Err(http::error_from(response).await),
+            Err(error) => Err(error),
+        }
+    }
 }
 
 impl ClientInner {

@@ -9,7 +9,7 @@ use clap::{Args, Subcommand};
 use mediasaur::store::queue::{Transfer, TransferQuery, TransferState};
 use mediasaur::store::Database;
 use mediasaur::transfers::{start_queue, QueueConfig};
-use mediasaur::ClientConfig;
+use mediasaur::{ClientConfig, ClientError};
 use tokio::sync::mpsc;
 
 use crate::args::{human_bytes, parse_positive_size};
@@ -100,16 +100,7 @@ pub async fn run(ctx: &Context, json: bool, command: QueueCommand) -> CliResult<
         QueueCommand::Retry(selection) => {
             change(&db, json, selection, &[Failed, Canceled], Queued).await?;
         }
-        QueueCommand::Cancel(selection) => {
-            change(
-                &db,
-                json,
-                selection,
-                &[Queued, Running, Paused, Failed],
-                Canceled,
-            )
-            .await?;
-        }
+        QueueCommand::Cancel(selection) => cancel(ctx, &db, json, selection).await?,
         QueueCommand::Run(args) => return run_queue(ctx, db, json, args).await,
     }
     Ok(ExitCode::SUCCESS)
@@ -184,15 +175,60 @@ async fn change(
     }
     let mut first_error = None;
     for id in selection.ids {
-        match db.move_transfer(id, from, to).await {
-            Ok(transfer) if json => print_json(&transfer)?,
-            Ok(transfer) => eprintln!("transfer {} is now {}", transfer.id, transfer.state),
-            Err(error) => {
-                eprintln!("error: {error} [{}]", error.code());
-                first_error.get_or_insert(error);
-            }
+        report_change(json, db.move_transfer(id, from, to).await, &mut first_error)?;
+    }
+    changes_done(first_error)
+}
+
+/// Cancels the selected transfers (`--all`: every unfinished one); server-side tus uploads they
+/// began are dropped.
+async fn cancel(ctx: &Context, db: &Database, json: bool, selection: Selection) -> CliResult<()> {
+    use TransferState::*;
+    let ids = if selection.all {
+        let mut ids = Vec::new();
+        let mut query = TransferQuery {
+            states: vec![Queued, Running, Paused, Failed],
+            after: None,
+            limit: Some(1000),
+        };
+        loop {
+            let page = db.transfers(&query).await?;
+            let Some(last) = page.last() else { break };
+            query.after = Some(last.id);
+            ids.extend(page.iter().map(|t| t.id));
+        }
+        ids
+    } else {
+        selection.ids
+    };
+    let credentials = ctx.credentials();
+    let mut first_error = None;
+    for id in ids {
+        let canceled = mediasaur::transfers::cancel_transfer(db, credentials.as_ref(), id).await;
+        report_change(json, canceled, &mut first_error)?;
+    }
+    changes_done(first_error)
+}
+
+/// Prints a changed transfer, or its error; the first error decides the exit code.
+fn report_change(
+    json: bool,
+    changed: Result<Transfer, ClientError>,
+    first_error: &mut Option<ClientError>,
+) -> CliResult<()> {
+    match changed {
+        Ok(transfer) if json => print_json(&transfer)?,
+        Ok(transfer) => eprintln!("transfer {} is now {}", transfer.id, transfer.state),
+        Err(error) => {
+            eprintln!("error: {error} [{}]", error.code());
+            first_error.get_or_insert(error);
         }
     }
+    Ok(())
+}
+
+/// Fails the command when any transfer could not be changed.
+fn changes_done(first_error: Option<ClientError>) -> CliResult<()> {
     match first_error {
         Some(error) => Err(CliError::new(
             error.code(),

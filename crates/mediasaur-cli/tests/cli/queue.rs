@@ -234,3 +234,44 @@ async fn queue_commands_pause_resume_retry_and_cancel_with_coded_errors() {
         .error("not_found");
     cli.assert_no_leaks();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn canceling_an_abandoned_upload_drops_it_on_the_server() {
+    let server = TestServer::start().await;
+    let cli = Cli::new();
+    cli.login_default(server.base.as_str(), &server.api_key)
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "abandoned.bin", &test_bytes(8 * MIB, 44));
+    let killed = kill_upload_after(&cli, &file, MIB as u64).await;
+    let upload_url = killed.upload_url.clone().expect("a tus upload was begun");
+    let head = || async {
+        reqwest::Client::new()
+            .head(&upload_url)
+            .header("Tus-Resumable", "1.0.0")
+            .bearer_auth(&server.api_key)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert!(
+        head().await.is_success(),
+        "the server holds the partial upload"
+    );
+
+    cli.run(["queue", "cancel", &killed.id.to_string()])
+        .await
+        .success();
+    let canceled = only_transfer(&cli).await;
+    assert_eq!(canceled.state, TransferState::Canceled);
+    let status = head().await.as_u16();
+    assert!(
+        matches!(status, 404 | 410),
+        "the partial upload is gone: {status}"
+    );
+    // Nothing is left for a runner, and the file never became a File.
+    cli.run(["queue", "run"]).await.success();
+    assert_eq!(only_transfer(&cli).await.state, TransferState::Canceled);
+    cli.assert_no_leaks();
+}

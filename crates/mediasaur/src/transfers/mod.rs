@@ -177,6 +177,36 @@ impl Drop for QueueHandle {
     }
 }
 
+/// Cancels transfer `id` for good. When it had begun a tus upload, the server is told to drop it;
+/// a runner that is sending it (in this process or another) stops at its next heartbeat. The
+/// cancel stands even if the server cannot be reached (the upload then expires there).
+pub async fn cancel_transfer(
+    db: &Database,
+    credentials: &dyn Credentials,
+    id: i64,
+) -> ClientResult<Transfer> {
+    let row = db.cancel_transfer(id).await?;
+    let Some(url) = row
+        .upload_url
+        .as_deref()
+        .filter(|_| row.acked_bytes < row.size)
+    else {
+        return Ok(row);
+    };
+    let discarded = async {
+        let url = url::Url::parse(url)
+            .map_err(|e| ClientError::InvalidResponse(format!("a saved upload URL: {e}")))?;
+        let (endpoint, key) = credentials.for_profile(&row.profile).await?;
+        UploadClient::new(&endpoint, key, ClientConfig::default())?
+            .discard_upload(&url)
+            .await
+    };
+    if let Err(error) = discarded.await {
+        tracing::warn!(transfer = id, %error, "the canceled upload could not be dropped on the server");
+    }
+    Ok(row)
+}
+
 /// Starts a runner over `db`'s queue. Clients are made per profile from `credentials`.
 pub fn start_queue(
     db: Database,
