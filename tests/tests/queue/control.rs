@@ -42,19 +42,10 @@ async fn upload_under_way(
     (id, bytes, runner, row)
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_pause_from_another_process_stops_the_upload_and_resume_continues_from_its_offset() {
-    let setup = Setup::new().await;
-    let (id, bytes, mut runner, under_way) = upload_under_way(&setup, "pause.bin", 61).await;
-
-    let cli = setup.other_process_db().await;
-    let paused = cli
-        .pause_transfer(id)
-        .await
-        .expect("pause a running transfer");
-    assert_eq!(paused.state, TransferState::Paused);
-    // The runner notices at a heartbeat, stops sending, and reports the row as it stands.
-    let reported = runner.events.changed_to(id, TransferState::Paused).await;
+/// Waits for `runner` to report transfer `id` as `state`, stops the runner, checks it counted the
+/// transfer as stopped by the user, and returns the reported row.
+async fn stopped_by_the_user(mut runner: Runner, id: i64, state: TransferState) -> Transfer {
+    let reported = runner.events.changed_to(id, state).await;
     let (summary, _) = runner.stop().await;
     assert_eq!(
         summary,
@@ -63,6 +54,22 @@ async fn a_pause_from_another_process_stops_the_upload_and_resume_continues_from
             ..RunSummary::default()
         }
     );
+    reported
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pause_from_another_process_stops_the_upload_and_resume_continues_from_its_offset() {
+    let setup = Setup::new().await;
+    let (id, bytes, runner, under_way) = upload_under_way(&setup, "pause.bin", 61).await;
+
+    let cli = setup.other_process_db().await;
+    let paused = cli
+        .pause_transfer(id)
+        .await
+        .expect("pause a running transfer");
+    assert_eq!(paused.state, TransferState::Paused);
+    // The runner notices at a heartbeat, stops sending, and reports the row as it stands.
+    let reported = stopped_by_the_user(runner, id, TransferState::Paused).await;
     let row = setup.row(id).await;
     assert_eq!(row.state, TransferState::Paused, "{row:#?}");
     assert_eq!(reported.state, TransferState::Paused, "{reported:#?}");
@@ -117,7 +124,7 @@ async fn a_pause_from_another_process_stops_the_upload_and_resume_continues_from
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cancel_from_another_process_stops_the_upload_and_drops_it_on_the_server() {
     let setup = Setup::new().await;
-    let (id, bytes, mut runner, under_way) = upload_under_way(&setup, "cancel.bin", 62).await;
+    let (id, bytes, runner, under_way) = upload_under_way(&setup, "cancel.bin", 62).await;
     let upload_url = under_way.upload_url.clone().unwrap();
 
     let cli = setup.other_process_db().await;
@@ -126,15 +133,7 @@ async fn a_cancel_from_another_process_stops_the_upload_and_drops_it_on_the_serv
         .await
         .expect("cancel a running transfer");
     assert_eq!(canceled.state, TransferState::Canceled);
-    let reported = runner.events.changed_to(id, TransferState::Canceled).await;
-    let (summary, _) = runner.stop().await;
-    assert_eq!(
-        summary,
-        RunSummary {
-            stopped: 1,
-            ..RunSummary::default()
-        }
-    );
+    let reported = stopped_by_the_user(runner, id, TransferState::Canceled).await;
     let row = setup.row(id).await;
     assert_eq!(row.state, TransferState::Canceled, "{row:#?}");
     assert_eq!(row.finished_at, reported.finished_at, "{reported:#?}");

@@ -51,12 +51,7 @@ async fn dropping_the_handle_stops_the_watch() {
     // Nothing is lost by stopping: the next start finds the file by scanning.
     let again = setup.start(&watch);
     setup.queued("second.jpg").await;
-    let sources: Vec<String> = setup
-        .transfers()
-        .await
-        .into_iter()
-        .map(|r| r.source)
-        .collect();
+    let sources = setup.sources().await;
     assert_eq!(sources, [setup.path("first.jpg"), setup.path("second.jpg")]);
     drop(again);
 }

@@ -56,12 +56,7 @@ async fn ignored_files_are_reported_with_their_pattern_and_never_queued() {
     setup.queued("kept.jpg").await;
     setup.sentinel("sentinel.txt").await;
 
-    let sources: Vec<String> = setup
-        .transfers()
-        .await
-        .into_iter()
-        .map(|r| r.source)
-        .collect();
+    let sources = setup.sources().await;
     assert_eq!(
         sources,
         [setup.path("kept.jpg"), setup.path("sentinel.txt")]
@@ -104,12 +99,7 @@ async fn the_uploaded_folder_is_never_queued() {
     setup.write(".uploaded/2026/later.jpg", b"written there directly");
     setup.sentinel("sentinel.txt").await;
 
-    let sources: Vec<String> = setup
-        .transfers()
-        .await
-        .into_iter()
-        .map(|r| r.source)
-        .collect();
+    let sources = setup.sources().await;
     assert_eq!(
         sources,
         [setup.path("2026/fresh.jpg"), setup.path("sentinel.txt")]
@@ -136,12 +126,7 @@ async fn a_flat_watch_leaves_subfolders_alone() {
     setup.write("new-sub/after.jpg", b"x");
     setup.queued("top-before.jpg").await;
     setup.sentinel("top-after.jpg").await;
-    let sources: Vec<String> = setup
-        .transfers()
-        .await
-        .into_iter()
-        .map(|r| r.source)
-        .collect();
+    let sources = setup.sources().await;
     assert_eq!(
         sources,
         [setup.path("top-before.jpg"), setup.path("top-after.jpg")]

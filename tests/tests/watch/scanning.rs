@@ -95,12 +95,7 @@ async fn files_present_before_the_start_are_queued_unless_uploaded_as_they_are()
     assert_eq!(edited_row.path, "camera/edited.jpg");
 
     setup.sentinel("sentinel.txt").await;
-    let sources: Vec<String> = setup
-        .transfers()
-        .await
-        .into_iter()
-        .map(|r| r.source)
-        .collect();
+    let sources = setup.sources().await;
     assert!(
         !sources.contains(&setup.path("2025/uploaded.jpg")),
         "{sources:?}"

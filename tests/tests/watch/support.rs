@@ -107,6 +107,15 @@ impl Setup {
         .expect("list transfers")
     }
 
+    /// The source of every transfer, in queue order.
+    pub async fn sources(&self) -> Vec<String> {
+        self.transfers()
+            .await
+            .into_iter()
+            .map(|r| r.source)
+            .collect()
+    }
+
     /// Waits until some transfer comes from `relative`, and returns it.
     pub async fn queued(&self, relative: &str) -> Row {
         let source = self.path(relative);

@@ -216,7 +216,14 @@ async fn queue_commands_pause_resume_retry_and_cancel_with_coded_errors() {
     assert_eq!(failed.error_code.as_deref(), Some("source_missing"));
 
     std::fs::write(&file, b"bytes that will vanish").unwrap();
-    cli.run(["queue", "retry", &id]).await.success();
+    cli.run(["queue", "retry", "--all"]).await.success();
+    let retried = only_transfer(&cli).await;
+    assert_eq!(retried.state, TransferState::Queued);
+    assert_eq!(
+        (retried.error_code, retried.error_message),
+        (None, None),
+        "a retried transfer no longer shows its old failure"
+    );
     let run = cli.run(["queue", "run", "--json"]).await;
     assert_eq!(text(&run.success().json(), "path"), "q/gone-soon.txt");
     let done = only_transfer(&cli).await;

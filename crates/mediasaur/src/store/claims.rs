@@ -119,16 +119,6 @@ impl Database {
             .map_err(database("taking back abandoned transfers"))?
             .rows_affected();
         }
-        // Rows claimed by no runner at all (never written by this code, but cheap to heal).
-        released += sqlx::query!(
-            "UPDATE transfers SET state = 'queued', updated_at = ?
-             WHERE state = 'running' AND runner IS NULL",
-            now
-        )
-        .execute(self.writer())
-        .await
-        .map_err(database("taking back abandoned transfers"))?
-        .rows_affected();
         Ok(released)
     }
 

@@ -51,11 +51,6 @@ impl TransferState {
             Self::Canceled => "canceled",
         }
     }
-
-    /// Not finished yet (`done` and `canceled` are final; `failed` can still be retried).
-    pub fn is_unfinished(self) -> bool {
-        !matches!(self, Self::Done | Self::Canceled)
-    }
 }
 
 impl std::fmt::Display for TransferState {
@@ -403,6 +398,7 @@ impl Database {
         from: &[TransferState],
         to: TransferState,
     ) -> ClientResult<Transfer> {
+        only_a_runner_claims(to)?;
         let current = self.transfer(id).await?;
         if !from.contains(&current.state) {
             return Err(ClientError::InvalidState(format!(
@@ -421,12 +417,11 @@ impl Database {
             "UPDATE transfers SET state = ?, updated_at = ?, finished_at = COALESCE(?, finished_at),
                  error_code = CASE WHEN ? = 'queued' THEN NULL ELSE error_code END,
                  error_message = CASE WHEN ? = 'queued' THEN NULL ELSE error_message END,
-                 runner = CASE WHEN ? = 'running' THEN runner ELSE NULL END
+                 runner = NULL, lease_until = NULL
              WHERE id = ? AND state = ?",
             to_state,
             now,
             finished,
-            to_state,
             to_state,
             to_state,
             id,
@@ -469,19 +464,26 @@ impl Database {
             .await
     }
 
-    /// Applies `change` to every transfer in one of `from`; returns how many moved.
+    /// Moves every transfer in state `from` to `to`, as [`Database::move_transfer`] moves one;
+    /// returns how many moved.
     pub async fn move_all_transfers(
         &self,
         from: TransferState,
         to: TransferState,
     ) -> ClientResult<u64> {
+        only_a_runner_claims(to)?;
         let now = now_ms();
+        let finished = matches!(to, TransferState::Canceled).then_some(now);
         let moved = sqlx::query!(
-            "UPDATE transfers SET state = ?, updated_at = ?,
-                 runner = CASE WHEN ? = 'running' THEN runner ELSE NULL END
+            "UPDATE transfers SET state = ?, updated_at = ?, finished_at = COALESCE(?, finished_at),
+                 error_code = CASE WHEN ? = 'queued' THEN NULL ELSE error_code END,
+                 error_message = CASE WHEN ? = 'queued' THEN NULL ELSE error_message END,
+                 runner = NULL, lease_until = NULL
              WHERE state = ?",
             to,
             now,
+            finished,
+            to,
             to,
             from,
         )
@@ -491,4 +493,14 @@ impl Database {
         .rows_affected();
         Ok(moved)
     }
+}
+
+/// Only a runner's claim makes a transfer `running` (with a lease); no one may move it there.
+fn only_a_runner_claims(to: TransferState) -> ClientResult<()> {
+    if to == TransferState::Running {
+        return Err(ClientError::InvalidState(
+            "a transfer becomes running only when a runner claims it".into(),
+        ));
+    }
+    Ok(())
 }

@@ -4,7 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::sync::watch;
 
@@ -14,7 +13,7 @@ use crate::store::history::{HistoryEntry, NewHistoryEntry};
 use crate::store::queue::{Transfer, TransferOutcome, TransferState};
 
 use crate::store::Database;
-use crate::upload::{ResumeStore, UploadEvent, UploadState};
+use crate::upload::{sha256_of_file, ResumeStore, UploadEvent, UploadState};
 use crate::watch::apply_after_upload;
 use crate::{ClientConfig, Destination, UploadOptions, UploadOutcome};
 
@@ -269,19 +268,13 @@ async fn duplicate(
 }
 
 /// The SHA-256 of a whole file, read on a blocking thread.
-pub(crate) async fn sha256_file(path: &Path) -> ClientResult<String> {
+async fn sha256_file(path: &Path) -> ClientResult<String> {
     let path = path.to_path_buf();
     tokio::task::spawn_blocking(move || {
-        let mut file = std::fs::File::open(&path).map_err(|e| ClientError::reading(&path, e))?;
-        let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher).map_err(|e| ClientError::reading(&path, e))?;
-        Ok(hex::encode(hasher.finalize()))
+        sha256_of_file(&path).map_err(|e| ClientError::reading(&path, e))
     })
     .await
-    .map_err(|e| ClientError::Database {
-        doing: "hashing a file",
-        message: e.to_string(),
-    })?
+    .map_err(|_| ClientError::Interrupted)?
 }
 
 /// Passes an engine event on as a queue event, and records retries and restarts on the row.

@@ -23,6 +23,7 @@ pub use resume::{Fingerprint, MemoryResumeStore, ResumeKey, ResumeState, ResumeS
 pub use retry::RetryPolicy;
 pub use single::SingleRequest;
 pub use source::modified_ns;
+pub(crate) use source::sha256_of_file;
 
 use crate::client::ClientInner;
 use crate::error::{ClientError, ClientResult};
@@ -62,9 +63,6 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    /// Every strategy by name: `auto`, `put`, `multipart`, `tus`.
-    pub const NAMES: [&'static str; 4] = ["auto", "put", "multipart", "tus"];
-
     /// The strategy's name, as the queue stores it.
     pub fn name(self) -> &'static str {
         match self {
@@ -75,7 +73,7 @@ impl Strategy {
         }
     }
 
-    /// The strategy named `name` (see [`Strategy::NAMES`]).
+    /// The strategy named `name`: `auto`, `put`, `multipart` or `tus`.
     pub fn from_name(name: &str) -> Option<Self> {
         match name {
             "auto" => Some(Self::Auto),

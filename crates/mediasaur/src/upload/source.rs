@@ -31,6 +31,14 @@ pub(crate) struct Source {
     modified_ns: i64,
 }
 
+/// The lowercase hex SHA-256 of a whole file (blocking: call it off the async threads).
+pub(crate) fn sha256_of_file(path: &Path) -> std::io::Result<String> {
+    let mut file = File::open(path)?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
 /// A file's mtime in nanoseconds since the Unix epoch (0 when the platform has none).
 pub fn modified_ns(meta: &std::fs::Metadata) -> i64 {
     meta.modified()

@@ -2,15 +2,12 @@
 //! earliest stability deadline (never on a coarse tick), and queues finished files in batches.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::fs::File;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
 
 use notify::event::{AccessKind, AccessMode, EventKind};
 use notify_debouncer_full::DebounceEventResult;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -25,6 +22,7 @@ use crate::error::ClientError;
 use crate::store::queue::{Enqueued, NewTransfer};
 use crate::store::watches::Watch;
 use crate::store::Database;
+use crate::upload::sha256_of_file;
 use crate::Strategy;
 
 /// Files looked up in the history and queued together: small enough that the first of a burst is
@@ -137,9 +135,18 @@ impl Worker {
             (looked, scanned.unreadable)
         })
         .await;
-        let Ok((looked, unreadable)) = found else {
-            return;
-        };
+        if let Ok((looked, unreadable)) = found {
+            self.take_looks(looked, unreadable);
+        }
+    }
+
+    /// Reports the folders a look could not read and hands every file looked at to the stability
+    /// tracker.
+    fn take_looks(
+        &mut self,
+        looked: Vec<(PathBuf, Look)>,
+        unreadable: Vec<(PathBuf, std::io::Error)>,
+    ) {
         for (dir, error) in unreadable {
             self.reporter
                 .error(Some(&dir), &ClientError::reading(&dir, error));
@@ -210,16 +217,8 @@ impl Worker {
             (looked, unreadable)
         })
         .await;
-        let Ok((looked, unreadable)) = found else {
-            return;
-        };
-        for (dir, error) in unreadable {
-            self.reporter
-                .error(Some(&dir), &ClientError::reading(&dir, error));
-        }
-        let now = Instant::now();
-        for (path, look) in looked {
-            self.saw(path, look, now);
+        if let Ok((looked, unreadable)) = found {
+            self.take_looks(looked, unreadable);
         }
     }
 
@@ -369,7 +368,7 @@ impl Worker {
                 break;
             };
             self.comparing.spawn_blocking(move || {
-                let hashed = sha256_of(&file.path);
+                let hashed = sha256_of_file(&file.path);
                 (file, recorded, hashed)
             });
         }
@@ -476,18 +475,5 @@ fn is_change(kind: &EventKind) -> bool {
         EventKind::Access(AccessKind::Close(AccessMode::Write)) => true,
         EventKind::Access(_) => false,
         _ => true,
-    }
-}
-
-fn sha256_of(path: &Path) -> std::io::Result<String> {
-    let mut file = File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 1024 * 1024];
-    loop {
-        let read = file.read(&mut buffer)?;
-        if read == 0 {
-            return Ok(hex::encode(hasher.finalize()));
-        }
-        hasher.update(&buffer[..read]);
     }
 }
