@@ -91,10 +91,12 @@ ensure_apt() {
 }
 
 # ensure_build_deps — what compiling the workspace needs from the OS (a C toolchain for the bundled
-# SQLite, pkg-config, OpenSSL headers for -sys crates) plus curl for scripts/run and bench/.
-# WebKit/GTK for the desktop app are NOT here yet; see docs in README.md.
+# SQLite, pkg-config, OpenSSL headers for -sys crates), WebKitGTK, GTK and the tray library for the
+# desktop app (src-tauri), plus curl for scripts/run and bench/. Bookworm names; about 50 s once.
 ensure_build_deps() {
-	ensure_apt build-essential pkg-config libssl-dev libdbus-1-dev curl ca-certificates git
+	ensure_apt build-essential pkg-config libssl-dev libdbus-1-dev curl ca-certificates git file \
+		libwebkit2gtk-4.1-dev libgtk-3-dev libsoup-3.0-dev libjavascriptcoregtk-4.1-dev librsvg2-dev \
+		libayatana-appindicator3-dev libxdo-dev
 }
 
 # ---------------------------------------------------------------------------------------------------
@@ -164,6 +166,28 @@ ensure_interop_node() {
 	printf '%s\n' "$want" >"$stamp"
 }
 
+# ensure_ui_deps — `npm ci` in ui/ (Svelte, Vite, Vitest, the Tauri CLI) when its lockfile changed.
+ensure_ui_deps() {
+	ensure_node
+	local dir="$MEDIASAUR_ROOT/ui" want
+	local stamp="$dir/node_modules/.mediasaur-lock.sha256"
+	want="$(sha256sum "$dir/package-lock.json" | cut -d' ' -f1)"
+	if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+		return 0
+	fi
+	log "npm ci in ui"
+	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+	printf '%s\n' "$want" >"$stamp"
+}
+
+# build_ui — builds the web UI into ui/dist, which the desktop app embeds when it is compiled (so
+# this must run before any cargo build of the workspace).
+build_ui() {
+	ensure_ui_deps
+	log "vite build (ui/dist)"
+	(cd "$MEDIASAUR_ROOT/ui" && npm run --silent build >/dev/null)
+}
+
 # ensure_tuspy — a venv at $MEDIASAUR_CACHE/venv with tuspy pinned; exports MEDIASAUR_PYTHON.
 ensure_tuspy() {
 	local venv="$MEDIASAUR_CACHE/venv"
@@ -196,6 +220,19 @@ ensure_tuspy() {
 ensure_desktop_test_deps() {
 	ensure_apt gnome-keyring libsecret-tools dbus dbus-user-session keyutils \
 		xvfb xauth dbus-x11 at-spi2-core
+}
+
+# ensure_app_test_deps — what the desktop app's WebDriver tests (src-tauri/tests/app) need: Xvfb for
+# the window, WebKitWebDriver (webkit2gtk-driver), xclip to read the clipboard, ImageMagick, and
+# tauri-driver (the WebDriver proxy that starts the app; built from crates.io, about 80 s, once).
+ensure_app_test_deps() {
+	ensure_apt webkit2gtk-driver xvfb xauth xclip imagemagick
+	# tauri-driver 2.1 has no --version (it rejects unknown arguments); --help succeeds once installed.
+	if ! tauri-driver --help >/dev/null 2>&1; then
+		ensure_rust
+		log "cargo install tauri-driver (takes a minute or two)"
+		cargo install tauri-driver --version "^2" --locked
+	fi
 }
 
 # Runs inside the private session (as `bash -c`, the command in "$@"): starts gnome-keyring-daemon
@@ -298,6 +335,17 @@ build_cli() {
 	(cd "$MEDIASAUR_ROOT" && cargo build -p mediasaur-cli ${1:+"$1"})
 	CLI_BIN="$CARGO_TARGET_DIR/$profile/mediasaur"
 	[[ -x "$CLI_BIN" ]] || die "build finished but $CLI_BIN is missing"
+}
+
+# build_app [--release] — builds the web UI and the desktop app; sets APP_BIN to the binary.
+build_app() {
+	local profile=debug
+	[[ "${1:-}" == "--release" ]] && profile=release
+	build_ui
+	log "cargo build -p mediasaur-desktop ($profile)"
+	(cd "$MEDIASAUR_ROOT" && cargo build -p mediasaur-desktop ${1:+"$1"})
+	APP_BIN="$CARGO_TARGET_DIR/$profile/mediasaur-desktop"
+	[[ -x "$APP_BIN" ]] || die "build finished but $APP_BIN is missing"
 }
 
 # wait_for_health URL PID [TIMEOUT_S] — polls URL/healthz until 200; fails if PID exits first.

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// Broad family of a file, derived by the server from the file's bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum FileKind {
     /// Raster or vector images.
     Image,
@@ -50,6 +51,7 @@ impl FileKind {
 
 /// A stored file, exactly as serialized on the wire.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct FileObject {
     /// `file_` followed by at least 16 base62 characters.
     pub id: String,

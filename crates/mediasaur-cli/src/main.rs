@@ -8,7 +8,6 @@ mod error;
 mod output;
 mod progress_ui;
 mod queue_ui;
-mod walk;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;

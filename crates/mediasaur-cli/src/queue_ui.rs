@@ -2,8 +2,6 @@
 //! drive the progress bars, finished files are printed on stdout, failures are collected for the
 //! summary, and Ctrl-C stops the runner with every unfinished transfer kept for `queue run`.
 
-use std::path::PathBuf;
-
 use mediasaur::api::FileObject;
 use mediasaur::store::queue::{Transfer, TransferOutcome, TransferState};
 use mediasaur::transfers::{QueueEvent, QueueHandle, RunSummary};
@@ -15,18 +13,8 @@ use crate::error::{CliError, CliResult};
 use crate::output::{print_line, to_json};
 use crate::progress_ui::ProgressUi;
 
-/// A file that was not uploaded, and why.
-#[derive(Debug)]
-pub struct Failure {
-    /// The local file.
-    pub source: PathBuf,
-    /// `bucket/path`, when it got that far.
-    pub destination: Option<String>,
-    /// Stable code.
-    pub code: String,
-    /// For people.
-    pub message: String,
-}
+/// A file that was not uploaded, and why (the same record the core's intake reports).
+pub use mediasaur::intake::IntakeFailure as Failure;
 
 /// What happened while following a runner.
 #[derive(Debug, Default)]

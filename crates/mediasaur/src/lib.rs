@@ -6,9 +6,13 @@
 mod client;
 mod error;
 mod http;
+pub mod intake;
 pub mod keyring;
+pub mod local;
 pub mod profile;
 mod secret;
+pub mod session;
+pub mod settings;
 pub mod store;
 pub mod transfers;
 pub mod upload;

@@ -74,7 +74,7 @@ pub async fn login(ctx: &Context, json: bool, args: LoginArgs) -> CliResult<()> 
     if !args.no_verify {
         verify(&profile, key.clone()).await?;
     }
-    let (keyring, profile_name) = (ctx.keyring.clone(), name.clone());
+    let (keyring, profile_name) = (ctx.stores.keyring.clone(), name.clone());
     tokio::task::spawn_blocking(move || keyring.store(&profile_name, &key))
         .await
         .map_err(|e| {
@@ -83,8 +83,8 @@ pub async fn login(ctx: &Context, json: bool, args: LoginArgs) -> CliResult<()> 
                 format!("the keyring task failed: {e}"),
             )
         })??;
-    ctx.profiles.save(&profile)?;
-    let default = ctx.profiles.default_name()? == name;
+    ctx.stores.profiles.save(&profile)?;
+    let default = ctx.stores.profiles.default_name()? == name;
     if json {
         print_json(&ProfileView::new(&profile, default, Some(true)))?;
     } else {
@@ -171,8 +171,8 @@ async fn verify(profile: &Profile, key: ApiKey) -> CliResult<()> {
 /// Deletes the profile and its key.
 pub async fn logout(ctx: &Context, json: bool) -> CliResult<()> {
     let name = ctx.profile_name()?;
-    let existed = ctx.profiles.remove(&name)?;
-    let (keyring, profile_name) = (ctx.keyring.clone(), name.clone());
+    let existed = ctx.stores.profiles.remove(&name)?;
+    let (keyring, profile_name) = (ctx.stores.keyring.clone(), name.clone());
     let had_key = tokio::task::spawn_blocking(move || keyring.delete(&profile_name))
         .await
         .map_err(|e| {
@@ -215,12 +215,12 @@ pub async fn logout(ctx: &Context, json: bool) -> CliResult<()> {
 /// Lists the profiles, marking the default one and saying whether each has a key.
 pub async fn profiles(ctx: &Context, json: bool, args: ProfilesArgs) -> CliResult<()> {
     if let Some(name) = &args.set_default {
-        ctx.profiles.set_default(name)?;
+        ctx.stores.profiles.set_default(name)?;
     }
-    let default = ctx.profiles.default_name()?;
+    let default = ctx.stores.profiles.default_name()?;
     let mut views = Vec::new();
-    for profile in ctx.profiles.list()? {
-        let key_stored = match ctx.keyring.load_async(&profile.name).await {
+    for profile in ctx.stores.profiles.list()? {
+        let key_stored = match ctx.stores.keyring.load_async(&profile.name).await {
             Ok(_) => Some(true),
             Err(ClientError::NoApiKey { .. }) => Some(false),
             Err(error) => {
@@ -240,7 +240,7 @@ pub async fn profiles(ctx: &Context, json: bool, args: ProfilesArgs) -> CliResul
     if views.is_empty() {
         eprintln!(
             "no profiles in {}; create one with `mediasaur login --endpoint URL`",
-            ctx.profiles.path().display()
+            ctx.stores.profiles.path().display()
         );
         return Ok(());
     }

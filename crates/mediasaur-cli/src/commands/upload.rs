@@ -2,7 +2,6 @@
 //! this command's files sends them under the concurrency limit; results go to stdout as they finish,
 //! failures are summed up on stderr at the end.
 
-use std::collections::HashSet;
 use std::io::IsTerminal;
 use std::num::NonZeroUsize;
 use std::path::PathBuf;
@@ -10,10 +9,9 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::Args;
-use mediasaur::api::{BucketName, ObjectPath};
-use mediasaur::store::queue::NewTransfer;
+use mediasaur::intake::{plan_uploads, IntakeTarget};
 use mediasaur::transfers::{start_queue, DuplicatePolicy, QueueConfig};
-use mediasaur::{ClientConfig, ClientError, Destination};
+use mediasaur::ClientConfig;
 use tokio::sync::mpsc;
 
 use crate::args::{human_bytes, parse_positive_size, StrategyArg};
@@ -22,7 +20,6 @@ use crate::context::Context;
 use crate::error::{CliError, CliResult};
 use crate::progress_ui::{ProgressMode, ProgressUi};
 use crate::queue_ui::{follow, print_failures, runner_error, Failure};
-use crate::walk::{self, join_prefix, LocalFile};
 
 /// The exit code after Ctrl-C, as shells report a SIGINT death.
 const INTERRUPTED: u8 = 130;
@@ -59,24 +56,11 @@ pub struct UploadArgs {
 /// Uploads everything; the exit code says whether all of it worked.
 pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitCode> {
     let profile = ctx.profile()?;
-    let bucket = match (&args.bucket, &profile.bucket) {
-        (Some(bucket), _) => BucketName::parse(bucket).map_err(ClientError::from)?,
-        (None, Some(bucket)) => bucket.clone(),
-        (None, None) => return Err(no_bucket(&profile.name)),
-    };
-    let prefix = args
-        .prefix
-        .as_deref()
-        .map_or(profile.prefix.as_str(), |p| p.trim_matches('/'))
-        .to_owned();
-    if !prefix.is_empty() {
-        ObjectPath::parse(&prefix).map_err(|e| {
-            CliError::new(
-                e.code().as_str(),
-                format!("the prefix {prefix:?} is not usable: {e}"),
-            )
-        })?;
+    if args.bucket.is_none() && profile.bucket.is_none() {
+        return Err(no_bucket(&profile.name));
     }
+    let target =
+        IntakeTarget::for_profile(&profile, args.bucket.as_deref(), args.prefix.as_deref())?;
     let mut config = ClientConfig {
         concurrency: args.concurrency.get(),
         bandwidth_limit: args.limit_rate,
@@ -87,29 +71,24 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
     }
     let (_, client) = ctx.client(config.clone()).await?;
 
-    let paths = args.paths.clone();
-    let walked = tokio::task::spawn_blocking(move || walk::collect(&paths))
-        .await
-        .map_err(|e| CliError::new("internal", format!("listing the files failed: {e}")))?;
+    let batch = format!("upload-{}-{}", std::process::id(), batch_stamp());
+    let (paths, strategy, planned_batch) =
+        (args.paths.clone(), args.strategy.into(), batch.clone());
+    let intake = tokio::task::spawn_blocking(move || {
+        plan_uploads(&paths, &target, strategy, Some(&planned_batch))
+    })
+    .await
+    .map_err(|e| CliError::new("internal", format!("listing the files failed: {e}")))?;
     let mut ui = ProgressUi::new(match (json, std::io::stderr().is_terminal()) {
         (true, _) => ProgressMode::Quiet,
         (false, true) => ProgressMode::Bars,
         (false, false) => ProgressMode::Log,
     });
-    for warning in &walked.warnings {
+    for warning in &intake.warnings {
         ui.println(&format!("warning: {warning}"));
     }
-    let attempted = walked.files.len() + walked.failures.len();
-    let mut failures: Vec<Failure> = walked
-        .failures
-        .into_iter()
-        .map(|f| Failure {
-            source: f.source,
-            destination: None,
-            code: f.code.to_owned(),
-            message: f.message,
-        })
-        .collect();
+    let attempted = intake.transfers.len() + intake.failures.len();
+    let mut failures: Vec<Failure> = intake.failures;
     if attempted == 0 {
         eprintln!("nothing to upload");
         return Ok(ExitCode::SUCCESS);
@@ -123,27 +102,9 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
         ));
     }
 
-    let mut queued = Vec::with_capacity(walked.files.len());
-    let batch = format!("upload-{}-{}", std::process::id(), batch_stamp());
-    let mut planner = Planner::default();
-    for file in &walked.files {
-        match planner.destination(bucket.as_str(), &prefix, file) {
-            Ok(destination) => queued.push(NewTransfer {
-                source: file.source.clone(),
-                size: file.size,
-                modified_ns: file.modified_ns,
-                profile: profile.name.clone(),
-                bucket: bucket.as_str().to_owned(),
-                path: destination.path.as_str().to_owned(),
-                strategy: args.strategy.into(),
-                watch_id: None,
-                batch: Some(batch.clone()),
-            }),
-            Err(failure) => failures.push(failure),
-        }
-    }
     // Every file is a row before its first byte is sent: a crash or Ctrl-C loses nothing, and
     // `mediasaur queue run` finishes the rest.
+    let queued = intake.transfers;
     let db = ctx.database().await?;
     for (item, enqueued) in queued.iter().zip(db.enqueue(&queued).await?) {
         ui.add(
@@ -193,96 +154,9 @@ pub async fn run(ctx: &Context, json: bool, args: UploadArgs) -> CliResult<ExitC
     Ok(ExitCode::FAILURE)
 }
 
-/// Where each file goes, checked before anything is sent: a path the API refuses, or one that
-/// another file of this command already goes to, is that file's failure.
-#[derive(Debug, Default)]
-struct Planner {
-    taken: HashSet<String>,
-}
-
-impl Planner {
-    fn destination(
-        &mut self,
-        bucket: &str,
-        prefix: &str,
-        file: &LocalFile,
-    ) -> Result<Destination, Failure> {
-        let path = join_prefix(prefix, &file.relative);
-        let destination = Destination::parse(bucket, &path)
-            .map_err(|e| failure(file, bucket, &path, e.code(), e))?;
-        // Compared as the server stores it (NFC).
-        let path = destination.path.as_str();
-        if !self.taken.insert(path.to_owned()) {
-            let message = format!("another file of this upload also goes to {bucket}/{path}");
-            return Err(failure(file, bucket, path, "duplicate_path", message));
-        }
-        Ok(destination)
-    }
-}
-
-fn failure(
-    file: &LocalFile,
-    bucket: &str,
-    path: &str,
-    code: &str,
-    message: impl ToString,
-) -> Failure {
-    Failure {
-        source: file.source.clone(),
-        destination: Some(format!("{bucket}/{path}")),
-        code: code.to_owned(),
-        message: message.to_string(),
-    }
-}
-
 /// A tag unique to this command run (pid + nanoseconds), for its batch of transfers.
 fn batch_stamp() -> u128 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn file(relative: &str) -> LocalFile {
-        LocalFile {
-            source: PathBuf::from("/src").join(relative),
-            relative: relative.to_owned(),
-            size: 1,
-            modified_ns: 0,
-        }
-    }
-
-    #[test]
-    fn bad_and_duplicate_destinations_fail_alone() {
-        let mut planner = Planner::default();
-        let ok = planner
-            .destination("default", "up", &file("a/b.jpg"))
-            .unwrap();
-        assert_eq!(ok.path.as_str(), "up/a/b.jpg");
-        let twice = planner
-            .destination("default", "up", &file("a/b.jpg"))
-            .unwrap_err();
-        assert_eq!(twice.code, "duplicate_path");
-        assert!(
-            twice.message.contains("default/up/a/b.jpg"),
-            "{}",
-            twice.message
-        );
-        let bad = planner
-            .destination("default", "", &file("back\\slash"))
-            .unwrap_err();
-        assert_eq!(bad.code, "invalid_path");
-        assert_eq!(bad.destination.as_deref(), Some("default/back\\slash"));
-        // NFD and NFC spellings are the same object path.
-        planner
-            .destination("default", "", &file("cafe\u{301}"))
-            .unwrap();
-        let nfc = planner
-            .destination("default", "", &file("caf\u{e9}"))
-            .unwrap_err();
-        assert_eq!(nfc.code, "duplicate_path");
-    }
 }

@@ -12,6 +12,7 @@ use crate::error::ClientResult;
 
 /// One uploaded file as the history keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistoryEntry {
     /// Local row id (also the search cursor's unit).
     pub id: i64,
@@ -165,6 +166,23 @@ impl Database {
             .await
             .map_err(database("recording an upload"))?;
         insert_entry(&mut conn, entry).await
+    }
+
+    /// Forgets entry `id` and its share links (after its File was deleted on the server). An
+    /// unknown entry is `not_found`.
+    pub async fn delete_history_entry(&self, id: i64) -> ClientResult<()> {
+        let removed = sqlx::query("DELETE FROM history WHERE id = ?")
+            .bind(id)
+            .execute(self.writer())
+            .await
+            .map_err(database("removing a history entry"))?
+            .rows_affected();
+        if removed == 0 {
+            return Err(crate::ClientError::NotFound {
+                what: format!("history entry {id}"),
+            });
+        }
+        Ok(())
     }
 
     /// The entry with row id `id`.

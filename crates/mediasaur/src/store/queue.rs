@@ -14,6 +14,7 @@ use crate::Strategy;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TransferState {
     /// Waiting for a runner.
     Queued,
@@ -63,6 +64,7 @@ impl std::fmt::Display for TransferState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
 #[serde(rename_all = "snake_case")]
 #[sqlx(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum TransferOutcome {
     /// The bytes were sent.
     Uploaded,
@@ -115,6 +117,7 @@ impl Enqueued {
 
 /// One transfer as the queue holds it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Transfer {
     /// Row id.
     pub id: i64,
@@ -131,6 +134,7 @@ pub struct Transfer {
     /// Destination path.
     pub path: String,
     /// How it is sent.
+    #[cfg_attr(feature = "ts", ts(type = "string"))]
     pub strategy: Strategy,
     /// Where it stands.
     pub state: TransferState,
@@ -223,6 +227,7 @@ impl From<TransferRow> for Transfer {
 
 /// Which transfers to list.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransferQuery {
     /// Only these states (all when empty).
     #[serde(default)]
@@ -235,6 +240,7 @@ pub struct TransferQuery {
 
 /// How many transfers are in each state.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct TransferCounts {
     /// `queued`.
     pub queued: u64,
@@ -492,6 +498,19 @@ impl Database {
         .map_err(database("changing transfers' state"))?
         .rows_affected();
         Ok(moved)
+    }
+}
+
+impl Database {
+    /// Removes finished rows (`done` and `canceled`) from the queue; the history keeps what was
+    /// uploaded. Returns how many were removed.
+    pub async fn clear_finished_transfers(&self) -> ClientResult<u64> {
+        let removed = sqlx::query("DELETE FROM transfers WHERE state IN ('done', 'canceled')")
+            .execute(self.writer())
+            .await
+            .map_err(database("clearing finished transfers"))?
+            .rows_affected();
+        Ok(removed)
     }
 }
 

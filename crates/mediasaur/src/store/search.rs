@@ -26,6 +26,7 @@ const CURSOR_TAG: &str = "h";
 /// What to look for in the history. Every field narrows the search; the default finds everything.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistoryQuery {
     /// Words that must all appear in the name or the path, each as a word prefix (`hol par` finds
     /// `holiday-paris.jpg`), ignoring case and diacritics. Punctuation is part of no word: the text
@@ -89,6 +90,7 @@ impl Default for HistoryQuery {
 
 /// One page of results, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct HistoryPage {
     /// The entries, newest first.
     pub entries: Vec<HistoryEntry>,

@@ -12,6 +12,7 @@ use crate::error::{ClientError, ClientResult};
 
 /// A signed download URL given out for a history entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct ShareLink {
     /// Local row id.
     pub id: i64,

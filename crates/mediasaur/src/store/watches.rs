@@ -12,6 +12,7 @@ use crate::error::{ClientError, ClientResult};
 /// What happens to a local file once its upload from a watch has finished.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum AfterUpload {
     /// Leave it where it is.
     #[default]
@@ -43,6 +44,7 @@ impl AfterUpload {
 
 /// A watched folder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct Watch {
     /// Local row id.
     pub id: i64,
@@ -69,6 +71,7 @@ pub struct Watch {
 
 /// A watch to add.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS), ts(rename = "WatchInput"))]
 pub struct NewWatch {
     /// The folder; it must exist. Stored canonical.
     pub folder: PathBuf,
@@ -163,41 +166,66 @@ async fn canonical_folder(folder: &Path) -> ClientResult<PathBuf> {
     Ok(canonical)
 }
 
-impl Database {
-    /// Adds a watch after checking it: the folder exists and is a directory (stored canonical), the
-    /// bucket and prefix follow the API's rules, the ignore patterns are valid globs, and the folder
-    /// is not watched already.
-    pub async fn add_watch(&self, new: &NewWatch) -> ClientResult<Watch> {
+/// A [`NewWatch`] whose parts were checked, in the form the table stores.
+struct CheckedWatch {
+    folder: PathBuf,
+    folder_text: String,
+    bucket: String,
+    prefix: String,
+    ignore: String,
+}
+
+impl CheckedWatch {
+    async fn new(new: &NewWatch) -> ClientResult<Self> {
         if new.profile.trim().is_empty() {
             return Err(ClientError::invalid(
                 ErrorCode::InvalidRequest,
                 "a watch needs a profile",
             ));
         }
-        let bucket = BucketName::parse(&new.bucket)?;
+        let bucket = BucketName::parse(&new.bucket)?.as_str().to_owned();
         let prefix = normalized_prefix(&new.prefix)?;
         crate::watch::IgnoreRules::new(&new.ignore)?;
         let folder = canonical_folder(&new.folder).await?;
         let folder_text = path_text(&folder)?;
-        if let Some(existing) = self.watch_of_folder(&folder_text).await? {
-            return Err(already_watched(&folder, existing));
-        }
         let ignore = serde_json::to_string(&new.ignore).map_err(|e| ClientError::Database {
-            doing: "adding a watch",
+            doing: "saving a watch",
             message: e.to_string(),
         })?;
+        Ok(Self {
+            folder,
+            folder_text,
+            bucket,
+            prefix,
+            ignore,
+        })
+    }
+}
+
+impl Database {
+    /// Adds a watch after checking it: the folder exists and is a directory (stored canonical), the
+    /// bucket and prefix follow the API's rules, the ignore patterns are valid globs, and the folder
+    /// is not watched already.
+    pub async fn add_watch(&self, new: &NewWatch) -> ClientResult<Watch> {
+        let checked = CheckedWatch::new(new).await?;
+        let (folder, folder_text, ignore) =
+            (&checked.folder, &checked.folder_text, &checked.ignore);
+        let (bucket, prefix) = (&checked.bucket, &checked.prefix);
+        if let Some(existing) = self.watch_of_folder(folder_text).await? {
+            return Err(already_watched(folder, existing));
+        }
         let inserted = sqlx::query_scalar::<_, i64>(
             "INSERT INTO watches (folder, profile, bucket, prefix, recursive, ignore, after_upload,
                 paused, created_at)
              VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
              RETURNING id",
         )
-        .bind(&folder_text)
+        .bind(folder_text)
         .bind(&new.profile)
-        .bind(bucket.as_str())
-        .bind(&prefix)
+        .bind(bucket)
+        .bind(prefix)
         .bind(new.recursive)
-        .bind(&ignore)
+        .bind(ignore)
         .bind(new.after_upload.as_str())
         .bind(now_ms())
         .fetch_one(self.writer())
@@ -206,14 +234,43 @@ impl Database {
             Ok(id) => id,
             // Another process added the same folder between the check and the insert.
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
-                let existing = self
-                    .watch_of_folder(&folder_text)
-                    .await?
-                    .unwrap_or_default();
-                return Err(already_watched(&folder, existing));
+                let existing = self.watch_of_folder(folder_text).await?.unwrap_or_default();
+                return Err(already_watched(folder, existing));
             }
             Err(e) => return Err(database("adding a watch")(e)),
         };
+        self.watch(id).await
+    }
+
+    /// Changes watch `id` to `new` (checked as [`Database::add_watch`] checks); keeps its paused
+    /// state and creation time. A running watcher must be restarted to see the change.
+    pub async fn update_watch(&self, id: i64, new: &NewWatch) -> ClientResult<Watch> {
+        let checked = CheckedWatch::new(new).await?;
+        match self.watch_of_folder(&checked.folder_text).await? {
+            Some(existing) if existing != id => {
+                return Err(already_watched(&checked.folder, existing))
+            }
+            _ => {}
+        }
+        let updated = sqlx::query(
+            "UPDATE watches SET folder = ?, profile = ?, bucket = ?, prefix = ?, recursive = ?,
+                ignore = ?, after_upload = ?
+             WHERE id = ?",
+        )
+        .bind(&checked.folder_text)
+        .bind(&new.profile)
+        .bind(&checked.bucket)
+        .bind(&checked.prefix)
+        .bind(new.recursive)
+        .bind(&checked.ignore)
+        .bind(new.after_upload.as_str())
+        .bind(id)
+        .execute(self.writer())
+        .await
+        .map_err(database("changing a watch"))?;
+        if updated.rows_affected() == 0 {
+            return Err(not_found(id));
+        }
         self.watch(id).await
     }
 

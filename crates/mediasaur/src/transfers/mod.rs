@@ -27,6 +27,7 @@ use task::{Control, TaskContext};
 /// What the runner reports.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum QueueEvent {
     /// A transfer changed state (as written to the database); `file` is the File object once done.
     Changed {
@@ -68,6 +69,7 @@ pub enum QueueEvent {
 /// What to do with a file whose bytes the history already holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum DuplicatePolicy {
     /// Skip it only when the same bytes are already at the same bucket and path; upload copies to
     /// other paths.

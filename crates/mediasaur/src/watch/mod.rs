@@ -120,6 +120,7 @@ pub enum WatchEvent {
 
 /// A file the watch has seen but not queued, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct PendingFile {
     /// The local file.
     pub path: PathBuf,

@@ -12,6 +12,7 @@ use serde::Serialize;
 /// Why a file seen by a watch is not queued (yet).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub enum WaitReason {
     /// Just seen; waiting for one stability window without change.
     Settling,

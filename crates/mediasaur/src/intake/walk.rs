@@ -1,12 +1,12 @@
-//! Turning the files and directories given to `upload` into a list of local files and the object
-//! paths they go to: a file keeps its name, a directory's files keep their path under the
-//! directory's own name, always with `/` separators.
+//! Walking the files and directories a person named (on the command line, by a drop or a picker)
+//! into a list of local files and their relative paths: a file keeps its name, a directory's files
+//! keep their path under the directory's own name, always with `/` separators.
 
 use std::ffi::OsString;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use mediasaur::upload::modified_ns;
+use crate::upload::modified_ns;
 
 /// The path from the root: the queue may run the upload later, from another directory.
 fn absolute(path: &Path) -> PathBuf {
@@ -18,7 +18,7 @@ fn absolute(path: &Path) -> PathBuf {
 pub struct LocalFile {
     /// Where it is on disk.
     pub source: PathBuf,
-    /// Its path relative to what was named on the command line, e.g. `photos/a/b.jpg`.
+    /// Its path relative to what was named, e.g. `photos/a/b.jpg`.
     pub relative: String,
     /// Its size when it was found.
     pub size: u64,
@@ -26,7 +26,7 @@ pub struct LocalFile {
     pub modified_ns: i64,
 }
 
-/// Something named on the command line (or found in a directory) that cannot be uploaded.
+/// Something named (or found in a directory) that cannot be uploaded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WalkFailure {
     /// The file or directory on disk.
@@ -40,7 +40,7 @@ pub struct WalkFailure {
 /// What [`collect`] found.
 #[derive(Debug, Default)]
 pub struct Walked {
-    /// Files to upload, in command-line order, each directory's files sorted by name.
+    /// Files to upload, in the order named, each directory's files sorted by name.
     pub files: Vec<LocalFile>,
     /// Things that should have been uploaded but cannot be read.
     pub failures: Vec<WalkFailure>,
