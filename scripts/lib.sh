@@ -12,6 +12,7 @@ export MEDIASAUR_ROOT MEDIASAUR_CACHE
 
 # Pinned versions of tools the tests install for themselves.
 TUSPY_VERSION="1.1.0"
+TAURI_CLI_VERSION="2.12.5"
 
 # ---------------------------------------------------------------------------------------------------
 # Output
@@ -186,6 +187,21 @@ build_ui() {
 	ensure_ui_deps
 	log "vite build (ui/dist)"
 	(cd "$MEDIASAUR_ROOT/ui" && npm run --silent build >/dev/null)
+}
+
+# ensure_tauri_cli — the Tauri CLI (the bundler scripts/package uses) from npm, pinned, in the cache.
+# It is not in ui/package.json: npm records only this machine's platform binary of it in a lockfile,
+# which `npm ci` then refuses. Sets TAURI_CLI to the executable.
+ensure_tauri_cli() {
+	ensure_node
+	local dir="$MEDIASAUR_CACHE/tauri-cli"
+	TAURI_CLI="$dir/node_modules/.bin/tauri"
+	if [[ "$("$TAURI_CLI" --version 2>/dev/null)" != "tauri-cli $TAURI_CLI_VERSION" ]]; then
+		log "npm install @tauri-apps/cli@$TAURI_CLI_VERSION (into $dir)"
+		mkdir -p "$dir"
+		npm install --prefix "$dir" --no-save --no-audit --no-fund --loglevel=error \
+			"@tauri-apps/cli@$TAURI_CLI_VERSION"
+	fi
 }
 
 # ensure_tuspy — a venv at $MEDIASAUR_CACHE/venv with tuspy pinned; exports MEDIASAUR_PYTHON.

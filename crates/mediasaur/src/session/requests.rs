@@ -109,9 +109,11 @@ impl Session {
                     .create_token(bucket.as_str(), path.as_str(), Some(input.expires_in), None)
                     .await?;
                 let url = client.endpoint().to_string();
+                // The server wants the token's path as a field too, before the bytes.
                 let curl = format!(
-                    "curl -sS '{url}' -H 'Authorization: Bearer {}' -F file=@FILE",
-                    created.token
+                    "curl -sS '{url}' -H 'Authorization: Bearer {}' -F 'path={}' -F file=@FILE",
+                    created.token,
+                    path.as_str()
                 );
                 (url, Some(created.token), curl)
             }

@@ -287,8 +287,14 @@ impl Runner {
                     )
                     .await?
                 {
-                    let (control, control_rx) = watch::channel(Control::Run);
                     let id = transfer.id;
+                    if active.contains_key(&id) {
+                        // Paused and resumed before its old task finished stopping: hand it back,
+                        // and claim it again once that task is gone, so two tasks never share a row.
+                        db.unclaim_transfer(id).await?;
+                        continue;
+                    }
+                    let (control, control_rx) = watch::channel(Control::Run);
                     self.context.changed(transfer.clone(), None);
                     tasks.spawn(task::run(self.context.clone(), transfer, control_rx));
                     active.insert(id, Active { control });
