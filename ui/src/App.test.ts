@@ -1,5 +1,5 @@
 // The shell: start-up order, ui_ready once, theme, the e2e drop hook, events, shortcuts, first-run.
-import { clearMocks, mockIPC, mockWindows } from "@tauri-apps/api/mocks";
+import { clearMocks, mockWindows } from "@tauri-apps/api/mocks";
 import type { Channel } from "@tauri-apps/api/core";
 import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -7,14 +7,14 @@ import App from "./App.svelte";
 import type { AppEvent } from "./lib/bindings/AppEvent";
 import { app } from "./lib/stores/app.svelte";
 import { target } from "./lib/stores/target.svelte";
-import { profile, settings, type Call } from "./test/fixtures";
+import { profile, settings } from "./test/fixtures";
+import { IpcRecorder } from "./test/ipc";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 let needsSetup = false;
 let channel: Channel<AppEvent> | null = null;
 
 beforeEach(() => {
-  calls = [];
   needsSetup = false;
   channel = null;
   app.view = "queue";
@@ -22,8 +22,7 @@ beforeEach(() => {
   app.settings = null;
   target.useProfile(null);
   mockWindows("main");
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     switch (command) {
       case "subscribe":
         channel = (args as { onEvent: Channel<AppEvent> }).onEvent;
@@ -53,18 +52,17 @@ afterEach(() => {
   clearMocks();
 });
 
-const commands = () => calls.map(([c]) => c);
 
 describe("App", () => {
   it("subscribes first, loads, marks itself ready and calls ui_ready once", async () => {
     render(App);
     const root = screen.getByTestId("app-root");
     await waitFor(() => expect(root.dataset.ready).toBe("true"));
-    await waitFor(() => expect(commands()).toContain("ui_ready"));
-    expect(commands()[0]).toBe("subscribe");
-    expect(commands().indexOf("app_status")).toBeGreaterThan(0);
-    expect(commands().filter((c) => c === "ui_ready")).toHaveLength(1);
-    expect(commands().filter((c) => c === "subscribe")).toHaveLength(1);
+    await waitFor(() => expect(ipc.names()).toContain("ui_ready"));
+    expect(ipc.names()[0]).toBe("subscribe");
+    expect(ipc.names().indexOf("app_status")).toBeGreaterThan(0);
+    expect(ipc.names().filter((c) => c === "ui_ready")).toHaveLength(1);
+    expect(ipc.names().filter((c) => c === "subscribe")).toHaveLength(1);
     expect(root.dataset.theme).toBe("dark");
     expect(document.documentElement.dataset.theme).toBe("dark");
     expect(screen.getByTestId("view-queue")).toBeTruthy();
@@ -77,7 +75,7 @@ describe("App", () => {
     await fireEvent.input(screen.getByTestId("target-bucket"), { target: { value: "photos" } });
     const report = await window.__MEDIASAUR_E2E__!.drop(["/home/ada/a.png", "/home/ada/b.png"]);
     expect(report.queued).toBe(2);
-    expect(calls.find(([c]) => c === "add_paths")?.[1]).toEqual({
+    expect(ipc.args("add_paths")[0]).toEqual({
       paths: ["/home/ada/a.png", "/home/ada/b.png"],
       target: { profile: "default", bucket: "photos", prefix: "inbox/" },
     });
@@ -110,6 +108,6 @@ describe("App", () => {
     await waitFor(() => expect(screen.getByTestId("setup-view")).toBeTruthy());
     expect(screen.getByTestId("app-root").dataset.ready).toBe("true");
     expect(screen.getByTestId("setup-use-local")).toBeTruthy();
-    expect(commands()).not.toContain("list_transfers");
+    expect(ipc.names()).not.toContain("list_transfers");
   });
 });

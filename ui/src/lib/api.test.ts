@@ -7,23 +7,15 @@ import { CommandError, humanError, toCommandError } from "./api";
 import type { AppEvent } from "./bindings/AppEvent";
 import { copied } from "./stores/copied.svelte";
 import { toasts } from "./stores/toasts.svelte";
-import type { Call } from "../test/fixtures";
+import { IpcRecorder } from "../test/ipc";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 
 beforeEach(() => {
-  calls = [];
   toasts.clear();
   copied.text = "";
 });
 afterEach(() => clearMocks());
-
-function record(reply: (command: string, args: Record<string, unknown> | undefined) => unknown = () => null): void {
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown> | undefined]);
-    return reply(command, args as Record<string, unknown> | undefined);
-  });
-}
 
 describe("toCommandError", () => {
   it("keeps a coded error as it is", () => {
@@ -68,7 +60,7 @@ describe("humanError", () => {
 
 describe("commands", () => {
   it("invokes each command with the contract's name and argument keys", async () => {
-    record();
+    ipc.mock();
     const target = { profile: "default", bucket: "media", prefix: "" };
     const query = { states: [], after: 5, limit: 1000 };
     await api.appStatus();
@@ -94,7 +86,7 @@ describe("commands", () => {
     await api.listWatches();
     await api.setWatchPaused(2, true);
     await api.removeWatch(2);
-    expect(calls).toEqual([
+    expect(ipc.calls).toEqual([
       ["app_status", {}],
       ["ui_ready", {}],
       ["list_profiles", {}],
@@ -122,7 +114,7 @@ describe("commands", () => {
   });
 
   it("wraps inputs under their argument key", async () => {
-    record();
+    ipc.mock();
     const watch = { folder: "/w", profile: "p", bucket: "b", prefix: "", recursive: true, ignore: ["*.tmp"], after_upload: "keep" as const };
     await api.addWatch(watch);
     await api.updateWatch(4, watch);
@@ -138,7 +130,7 @@ describe("commands", () => {
       theme: "dark",
       duplicates: "never",
     });
-    expect(calls.map(([c, a]) => [c, Object.keys(a ?? {})])).toEqual([
+    expect(ipc.calls.map(([c, a]) => [c, Object.keys(a ?? {})])).toEqual([
       ["add_watch", ["input"]],
       ["update_watch", ["id", "input"]],
       ["request_upload", ["input"]],
@@ -171,9 +163,9 @@ describe("commands", () => {
 
 describe("plugins", () => {
   it("copyText writes the clipboard, toasts and mirrors the text", async () => {
-    record();
+    ipc.mock();
     expect(await api.copyText("https://x/y.png", "Link copied")).toBe(true);
-    expect(calls).toEqual([["plugin:clipboard-manager|write_text", { label: undefined, text: "https://x/y.png" }]]);
+    expect(ipc.calls).toEqual([["plugin:clipboard-manager|write_text", { label: undefined, text: "https://x/y.png" }]]);
     expect(copied.text).toBe("https://x/y.png");
     expect(toasts.items.map((t) => t.text)).toEqual(["Link copied"]);
   });
@@ -189,15 +181,15 @@ describe("plugins", () => {
 
   it("pickers return paths, or nothing when cancelled", async () => {
     let reply: unknown = ["/a.png", "/b.png"];
-    record(() => reply);
+    ipc.mock(() => reply);
     expect(await api.pickFiles()).toEqual(["/a.png", "/b.png"]);
-    expect(calls[0][0]).toBe("plugin:dialog|open");
-    expect(calls[0][1]).toMatchObject({ options: { multiple: true, directory: false } });
+    expect(ipc.calls[0][0]).toBe("plugin:dialog|open");
+    expect(ipc.calls[0][1]).toMatchObject({ options: { multiple: true, directory: false } });
     reply = null;
     expect(await api.pickFiles()).toEqual([]);
     reply = "/folder";
     expect(await api.pickFolder()).toBe("/folder");
-    expect(calls[2][1]).toMatchObject({ options: { directory: true } });
+    expect(ipc.calls[2][1]).toMatchObject({ options: { directory: true } });
   });
 
   it("builds thumbnail URLs for the custom protocol", () => {

@@ -1,23 +1,20 @@
 // Event routing: queue events to the store, change counters, navigation, and what Rust auto-copied.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { transfer, type Call } from "../test/fixtures";
+import { transfer } from "../test/fixtures";
+import { IpcRecorder } from "../test/ipc";
 import { batchSentence, routeEvent } from "./events";
 import { toasts } from "./stores/toasts.svelte";
 import { app } from "./stores/app.svelte";
 import { copied } from "./stores/copied.svelte";
 import { queue } from "./stores/queue.svelte";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 
 beforeEach(() => {
-  calls = [];
   copied.text = "";
   vi.useFakeTimers();
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
-    return null;
-  });
+  ipc.mock();
 });
 afterEach(() => {
   vi.useRealTimers();
@@ -50,7 +47,7 @@ describe("routeEvent", () => {
     routeEvent({ type: "copy_to_clipboard", text: "https://x/1.jpg\nhttps://x/2.jpg" });
     expect(copied.text).toBe("https://x/1.jpg\nhttps://x/2.jpg");
     expect(toasts.items[toasts.items.length - 1]?.text).toBe("Copied 2 links to the clipboard");
-    expect(calls).toEqual([]);
+    expect(ipc.calls).toEqual([]);
   });
 
   it("says how a batch ended", () => {

@@ -1,6 +1,18 @@
 // Formatting helpers: sizes, speeds, ETAs, durations, dates, percentages.
 import { describe, expect, it } from "vitest";
-import { baseName, formatBytes, formatDate, formatDimensions, formatDuration, formatEta, formatRelative, formatSpeed, percent, plural } from "./format";
+import {
+  baseName,
+  formatBytes,
+  formatDate,
+  formatDimensions,
+  formatDuration,
+  formatEta,
+  formatLatency,
+  formatRelative,
+  formatSpeed,
+  percent,
+  plural,
+} from "./format";
 
 describe("formatBytes", () => {
   it.each([
@@ -49,6 +61,17 @@ describe("formatDuration", () => {
     expect(formatDuration(5)).toBe("0:05");
     expect(formatDuration(65)).toBe("1:05");
     expect(formatDuration(3723)).toBe("1:02:03");
+  });
+});
+
+describe("formatLatency", () => {
+  it("says whole milliseconds, and under one as <1 ms", () => {
+    expect(formatLatency(12.345678)).toBe("12 ms");
+    expect(formatLatency(7)).toBe("7 ms");
+    expect(formatLatency(1.5)).toBe("2 ms");
+    expect(formatLatency(0.42)).toBe("<1 ms");
+    expect(formatLatency(0)).toBe("<1 ms");
+    expect(formatLatency(Number.NaN)).toBe("–");
   });
 });
 

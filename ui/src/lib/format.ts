@@ -56,6 +56,12 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${rest}` : `${m}:${rest}`;
 }
 
+/** A round trip in whole milliseconds: 12.345678 → "12 ms"; under one is "<1 ms", not "0 ms". */
+export function formatLatency(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "–";
+  return ms < 1 ? "<1 ms" : `${Math.round(ms)} ms`;
+}
+
 export function formatDimensions(width: number | null, height: number | null): string | null {
   return width !== null && height !== null ? `${width}×${height}` : null;
 }

@@ -69,6 +69,3 @@ export function settings(over: Partial<Settings> = {}): Settings {
     ...over,
   };
 }
-
-/** Every IPC call a test made, in order. */
-export type Call = [command: string, args: Record<string, unknown> | undefined];

@@ -1,8 +1,7 @@
 // The History view: search and filters → search_history, rendering (dimensions, verified, thumbnails),
 // paging, per-file actions with their exact commands and arguments, and refresh on history_changed.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
-import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { HistoryEntry } from "../lib/bindings/HistoryEntry";
 import type { HistoryQuery } from "../lib/bindings/HistoryQuery";
@@ -11,7 +10,8 @@ import { app } from "../lib/stores/app.svelte";
 import { copied } from "../lib/stores/copied.svelte";
 import { history } from "../lib/stores/history.svelte";
 import { toasts } from "../lib/stores/toasts.svelte";
-import { fileObject, settings, type Call } from "../test/fixtures";
+import { fileObject, settings } from "../test/fixtures";
+import { IpcRecorder, settle } from "../test/ipc";
 import History from "./History.svelte";
 
 function entry(id: number, over: Partial<HistoryEntry> = {}, file: Parameters<typeof fileObject>[0] = {}): HistoryEntry {
@@ -32,7 +32,7 @@ function entry(id: number, over: Partial<HistoryEntry> = {}, file: Parameters<ty
   };
 }
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 let pages: Record<string, { entries: HistoryEntry[]; next_cursor: string | null }> = {};
 let failures: Record<string, { code: string; message: string }> = {};
 let defaultExpiry = 86_400;
@@ -44,7 +44,6 @@ const ENTRIES = [
 ];
 
 beforeEach(() => {
-  calls = [];
   failures = {};
   defaultExpiry = 86_400;
   pages = { first: { entries: ENTRIES, next_cursor: null } };
@@ -52,8 +51,7 @@ beforeEach(() => {
   app.settings = null;
   toasts.clear();
   copied.text = "";
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     const failure = failures[command];
     if (failure) throw failure;
     switch (command) {
@@ -72,21 +70,12 @@ beforeEach(() => {
 });
 afterEach(() => clearMocks());
 
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-function commands(name: string): Record<string, unknown>[] {
-  return calls.filter(([c]) => c === name).map(([, a]) => a ?? {});
-}
-
 function last<T>(list: readonly T[]): T | undefined {
   return list[list.length - 1];
 }
 
 function lastQuery(): HistoryQuery {
-  const searches = commands("search_history");
+  const searches = ipc.args("search_history");
   return searches[searches.length - 1].query as HistoryQuery;
 }
 
@@ -100,7 +89,7 @@ describe("History view: loading and rendering", () => {
   it("asks for the newest 100 without filters and renders each entry", async () => {
     render(History);
     await settle();
-    expect(commands("search_history")).toHaveLength(1);
+    expect(ipc.args("search_history")).toHaveLength(1);
     expect(lastQuery()).toEqual({
       text: null,
       kind: null,
@@ -191,10 +180,10 @@ describe("History view: search, filters, paging, refresh", () => {
     await fireEvent.input(search, { target: { value: "hol" } });
     await fireEvent.input(search, { target: { value: "holiday par" } });
     await settle();
-    expect(commands("search_history")).toHaveLength(1);
+    expect(ipc.args("search_history")).toHaveLength(1);
     await new Promise((r) => setTimeout(r, 250));
     await settle();
-    expect(commands("search_history")).toHaveLength(2);
+    expect(ipc.args("search_history")).toHaveLength(2);
     expect(lastQuery().text).toBe("holiday par");
     expect(lastQuery().cursor).toBeNull();
   });
@@ -255,7 +244,7 @@ describe("History view: search, filters, paging, refresh", () => {
       await settle();
       await settle();
       expect(observed.length).toBeGreaterThan(0);
-      expect(commands("search_history").map((a) => (a.query as HistoryQuery).cursor)).toEqual([null, "c1"]);
+      expect(ipc.args("search_history").map((a) => (a.query as HistoryQuery).cursor)).toEqual([null, "c1"]);
       expect(screen.getAllByTestId("history-item").map((el) => el.dataset.historyId)).toEqual(["5", "4", "3"]);
     } finally {
       vi.unstubAllGlobals();
@@ -268,7 +257,7 @@ describe("History view: search, filters, paging, refresh", () => {
     pages.first = { entries: [entry(4), ...ENTRIES], next_cursor: null };
     routeEvent({ type: "history_changed" });
     await settle();
-    expect(commands("search_history")).toHaveLength(2);
+    expect(ipc.args("search_history")).toHaveLength(2);
     expect(screen.getAllByTestId("history-item").map((el) => el.dataset.historyId)).toEqual(["4", "3", "2", "1"]);
   });
 });
@@ -279,7 +268,7 @@ describe("History view: actions", () => {
     await settle();
     await fireEvent.click(within(item(3)).getByTestId("history-copy-url"));
     await settle();
-    expect(last(commands("plugin:clipboard-manager|write_text"))?.text).toBe("http://localhost:8080/media/2024/photo-3.jpg");
+    expect(last(ipc.args("plugin:clipboard-manager|write_text"))?.text).toBe("http://localhost:8080/media/2024/photo-3.jpg");
     expect(copied.text).toBe("http://localhost:8080/media/2024/photo-3.jpg");
     expect(last(toasts.items)?.text).toBe("URL copied");
   });
@@ -313,7 +302,7 @@ describe("History view: actions", () => {
       await settle();
       await fireEvent.click(within(item(3)).getByTestId(`share-preset-${preset}`));
       await settle();
-      expect(last(commands("share_link"))).toEqual({ historyId: 3, expiresIn: seconds });
+      expect(last(ipc.args("share_link"))).toEqual({ historyId: 3, expiresIn: seconds });
       expect(copied.text).toBe("http://localhost:8080/media/signed?id=3");
       // The chooser closes once the link is copied.
       expect(within(item(3)).queryByTestId("share-preset-1h")).toBeNull();
@@ -326,7 +315,7 @@ describe("History view: actions", () => {
     await settle();
     await fireEvent.click(within(item(3)).getByTestId("history-share"));
     await settle();
-    expect(commands("get_settings")).toHaveLength(1);
+    expect(ipc.args("get_settings")).toHaveLength(1);
     const week = within(item(3)).getByTestId("share-preset-7d");
     expect(week.dataset.default).toBe("true");
     expect(week.textContent).toContain("default");
@@ -343,7 +332,7 @@ describe("History view: actions", () => {
     expect(choice.textContent).toContain("2 hours");
     await fireEvent.click(choice);
     await settle();
-    expect(last(commands("share_link"))).toEqual({ historyId: 3, expiresIn: 7200 });
+    expect(last(ipc.args("share_link"))).toEqual({ historyId: 3, expiresIn: 7200 });
   });
 
   it("signs a custom expiry in seconds, and refuses zero", async () => {
@@ -356,12 +345,12 @@ describe("History view: actions", () => {
     await fireEvent.input(input, { target: { value: "0" } });
     await fireEvent.click(within(item(2)).getByTestId("share-custom-submit"));
     await settle();
-    expect(commands("share_link")).toHaveLength(0);
+    expect(ipc.args("share_link")).toHaveLength(0);
     expect(within(item(2)).getByRole("alert").textContent).toContain("more than zero");
     await fireEvent.input(input, { target: { value: "45" } });
     await fireEvent.click(within(item(2)).getByTestId("share-custom-submit"));
     await settle();
-    expect(commands("share_link")).toEqual([{ historyId: 2, expiresIn: 45 }]);
+    expect(ipc.args("share_link")).toEqual([{ historyId: 2, expiresIn: 45 }]);
   });
 
   it("moves between the choices with the arrow keys and closes when the list scrolls", async () => {
@@ -395,8 +384,8 @@ describe("History view: actions", () => {
     await fireEvent.click(within(item(3)).getByTestId("history-open"));
     await fireEvent.click(within(item(3)).getByTestId("history-reveal"));
     await settle();
-    expect(commands("open_in_browser")).toEqual([{ historyId: 3 }]);
-    expect(commands("reveal_local_file")).toEqual([{ historyId: 3 }]);
+    expect(ipc.args("open_in_browser")).toEqual([{ historyId: 3 }]);
+    expect(ipc.args("reveal_local_file")).toEqual([{ historyId: 3 }]);
     // No local file recorded: nothing to reveal.
     expect((within(item(1)).getByTestId("history-reveal") as HTMLButtonElement).disabled).toBe(true);
   });
@@ -416,11 +405,11 @@ describe("History view: actions", () => {
     await settle();
     await fireEvent.click(within(item(2)).getByTestId("history-delete"));
     await settle();
-    expect(commands("delete_remote_file")).toHaveLength(0);
+    expect(ipc.args("delete_remote_file")).toHaveLength(0);
     expect(screen.getByRole("alertdialog").textContent).toContain("song.mp3");
     await fireEvent.click(screen.getByTestId("confirm-delete"));
     await settle();
-    expect(commands("delete_remote_file")).toEqual([{ historyId: 2 }]);
+    expect(ipc.args("delete_remote_file")).toEqual([{ historyId: 2 }]);
     expect(screen.queryByRole("alertdialog")).toBeNull();
     expect(screen.getAllByTestId("history-item").map((el) => el.dataset.historyId)).toEqual(["3", "1"]);
   });

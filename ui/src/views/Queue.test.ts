@@ -1,22 +1,21 @@
 // The Queue view with 10k transfers: a window of rows, their testids, per-row actions and the total bar.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { TransferQuery } from "../lib/bindings/TransferQuery";
 import { queue } from "../lib/stores/queue.svelte";
-import { transfer, type Call } from "../test/fixtures";
+import { transfer } from "../test/fixtures";
+import { IpcRecorder } from "../test/ipc";
 import Queue from "./Queue.svelte";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 const rows = Array.from({ length: 10_000 }, (_, i) =>
   transfer(i + 1, i === 0 ? { state: "running", size: 2000 } : i === 1 ? { state: "failed", error_code: "unauthorized", error_message: "bad key" } : {}),
 );
 
 beforeEach(async () => {
-  calls = [];
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     if (command === "list_transfers") {
       const { query } = args as { query: TransferQuery };
       return rows.filter((t) => t.id > (query.after ?? 0)).slice(0, query.limit ?? 100);
@@ -70,7 +69,7 @@ describe("Queue view", () => {
     const first = screen.getAllByTestId("transfer-row")[0];
     await fireEvent.click(within(first).getByTestId("transfer-pause"));
     await Promise.resolve();
-    expect(calls[calls.length - 1]).toEqual(["transfer_action", { id: 1, action: "pause" }]);
+    expect(ipc.calls[ipc.calls.length - 1]).toEqual(["transfer_action", { id: 1, action: "pause" }]);
     await new Promise((r) => setTimeout(r, 0));
     flushSync();
     expect(screen.getAllByTestId("transfer-row")[0].dataset.state).toBe("paused");

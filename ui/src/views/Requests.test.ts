@@ -1,8 +1,7 @@
 // The Requests view: the checked form → request_upload's exact input, the result with its copy buttons,
 // server errors in words, and this run's requests as waiting / arrived / expired.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
-import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { UploadRequest } from "../lib/bindings/UploadRequest";
 import type { UploadRequestInput } from "../lib/bindings/UploadRequestInput";
@@ -11,7 +10,8 @@ import { app } from "../lib/stores/app.svelte";
 import { copied } from "../lib/stores/copied.svelte";
 import { history } from "../lib/stores/history.svelte";
 import { requests } from "../lib/stores/requests.svelte";
-import { fileObject, profile, settings, type Call } from "../test/fixtures";
+import { fileObject, profile, settings } from "../test/fixtures";
+import { IpcRecorder, settle } from "../test/ipc";
 import Requests from "./Requests.svelte";
 
 const TOKEN_URL = "http://localhost:8080/";
@@ -35,12 +35,11 @@ function made(input: UploadRequestInput, id = 1): UploadRequest {
   };
 }
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 let listed: UploadRequest[] = [];
 let failure: { code: string; message: string } | null = null;
 
 beforeEach(() => {
-  calls = [];
   listed = [];
   failure = null;
   requests.reset();
@@ -49,8 +48,7 @@ beforeEach(() => {
   app.settings = null;
   app.view = "requests";
   copied.text = "";
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     switch (command) {
       case "request_upload":
         if (failure) throw failure;
@@ -65,15 +63,6 @@ beforeEach(() => {
   });
 });
 afterEach(() => clearMocks());
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-function commands(name: string): Record<string, unknown>[] {
-  return calls.filter(([c]) => c === name).map(([, a]) => a ?? {});
-}
 
 async function fill(testid: string, value: string): Promise<void> {
   await fireEvent.input(screen.getByTestId(testid), { target: { value } });
@@ -93,7 +82,7 @@ describe("Requests view: making a request", () => {
     await choose("request-method", "token");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect(commands("request_upload")).toEqual([
+    expect(ipc.args("request_upload")).toEqual([
       { input: { profile: null, bucket: "shared", path: "incoming/report.pdf", expires_in: 3600, method: "token" } },
     ]);
     expect(screen.getByTestId("request-url").textContent).toBe(TOKEN_URL);
@@ -124,7 +113,7 @@ describe("Requests view: making a request", () => {
     await choose("request-method", "signed_put");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect(commands("request_upload")).toEqual([
+    expect(ipc.args("request_upload")).toEqual([
       { input: { profile: "work", bucket: "team-drop", path: "in/a b.png", expires_in: 86400, method: "signed_put" } },
     ]);
     expect(screen.getByTestId("request-url").textContent).toBe(PUT_URL);
@@ -141,7 +130,7 @@ describe("Requests view: making a request", () => {
     await choose("request-expiry-unit", "hours");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect((commands("request_upload")[0].input as UploadRequestInput).expires_in).toBe(7200);
+    expect((ipc.args("request_upload")[0].input as UploadRequestInput).expires_in).toBe(7200);
   });
 
   it("refuses an empty path, a bucket-less profile and a zero expiry without sending", async () => {
@@ -152,7 +141,7 @@ describe("Requests view: making a request", () => {
     await fill("request-expiry-custom", "0");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect(commands("request_upload")).toHaveLength(0);
+    expect(ipc.args("request_upload")).toHaveLength(0);
     expect(screen.getByTestId("request-path").getAttribute("aria-invalid")).toBe("true");
     expect(screen.getByTestId("request-bucket").getAttribute("aria-invalid")).toBe("true");
     const view = screen.getByTestId("view-requests");
@@ -167,7 +156,7 @@ describe("Requests view: making a request", () => {
     await fill("request-path", "incoming/");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect(commands("request_upload")).toHaveLength(0);
+    expect(ipc.args("request_upload")).toHaveLength(0);
     expect(screen.getByTestId("view-requests").textContent).toContain("add the file's name");
   });
 
@@ -193,7 +182,7 @@ describe("Requests view: making a request", () => {
     await fill("request-path", "a.txt");
     await fireEvent.click(screen.getByTestId("request-submit"));
     await settle();
-    expect((commands("request_upload")[0].input as UploadRequestInput).expires_in).toBe(7200);
+    expect((ipc.args("request_upload")[0].input as UploadRequestInput).expires_in).toBe(7200);
   });
 });
 
@@ -243,11 +232,11 @@ describe("Requests view: the list", () => {
   it("lists again when the shell says the requests changed", async () => {
     render(Requests);
     await settle();
-    expect(commands("list_requests")).toHaveLength(1);
+    expect(ipc.args("list_requests")).toHaveLength(1);
     listed = [waiting];
     routeEvent({ type: "requests_changed" });
     await settle();
-    expect(commands("list_requests")).toHaveLength(2);
+    expect(ipc.args("list_requests")).toHaveLength(2);
     expect(screen.getAllByTestId("request-row")).toHaveLength(1);
   });
 });

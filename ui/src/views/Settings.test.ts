@@ -1,24 +1,23 @@
 // Settings view: storing a key clears the field, testing a profile, validation before save_settings.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { app } from "../lib/stores/app.svelte";
-import { profile, settings, type Call } from "../test/fixtures";
+import { profile, settings } from "../test/fixtures";
+import { IpcRecorder, settle } from "../test/ipc";
 import Settings from "./Settings.svelte";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 
 beforeEach(() => {
-  calls = [];
   app.profiles = [profile({ has_key: false })];
   app.settings = settings();
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     switch (command) {
       case "set_api_key":
         return profile({ has_key: true });
       case "test_profile":
-        return { endpoint: "http://localhost:8080", latency_ms: 7 };
+        return { endpoint: "http://localhost:8080", latency_ms: 7.25 };
       case "save_settings":
         return (args as { settings: unknown }).settings;
       default:
@@ -27,10 +26,6 @@ beforeEach(() => {
   });
 });
 afterEach(() => clearMocks());
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-}
 
 describe("Settings profiles", () => {
   it("stores a key, clears the field and shows the key as stored", async () => {
@@ -43,7 +38,7 @@ describe("Settings profiles", () => {
     await fireEvent.input(input, { target: { value: "sk_new" } });
     await fireEvent.click(within(row).getByTestId("profile-key-save"));
     await settle();
-    expect(calls).toEqual([["set_api_key", { profile: "default", key: "sk_new" }]]);
+    expect(ipc.calls).toEqual([["set_api_key", { profile: "default", key: "sk_new" }]]);
     expect(input.value).toBe("");
     expect(screen.getByTestId("profile-row").dataset.hasKey).toBe("true");
   });
@@ -52,8 +47,8 @@ describe("Settings profiles", () => {
     render(Settings);
     await fireEvent.click(screen.getByTestId("profile-test"));
     await settle();
-    expect(calls).toEqual([["test_profile", { name: "default" }]]);
-    expect(screen.getByRole("status").textContent).toContain("in 7 ms");
+    expect(ipc.calls).toEqual([["test_profile", { name: "default" }]]);
+    expect(screen.getByRole("status").textContent).toContain("in 7 ms.");
   });
 });
 
@@ -63,7 +58,7 @@ describe("Settings preferences", () => {
     await fireEvent.input(screen.getByTestId("settings-concurrency"), { target: { value: "40" } });
     await fireEvent.click(screen.getByTestId("settings-save"));
     await settle();
-    expect(calls).toEqual([]);
+    expect(ipc.calls).toEqual([]);
     expect(screen.getByTestId("settings-concurrency").getAttribute("aria-invalid")).toBe("true");
     expect(screen.getByText(/A whole number from 1 to 16/)).toBeTruthy();
   });
@@ -80,7 +75,7 @@ describe("Settings preferences", () => {
     await fireEvent.click(screen.getByTestId("settings-autostart"));
     await fireEvent.click(screen.getByTestId("settings-save"));
     await settle();
-    expect(calls).toEqual([
+    expect(ipc.calls).toEqual([
       [
         "save_settings",
         {

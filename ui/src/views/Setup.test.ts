@@ -1,18 +1,19 @@
 // First-run setup: one-click local server, save_profile → set_api_key → test_profile, key cleared, errors in words.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { profile, type Call } from "../test/fixtures";
+import { toasts } from "../lib/stores/toasts.svelte";
+import { profile } from "../test/fixtures";
+import { IpcRecorder, settle } from "../test/ipc";
 import Setup from "./Setup.svelte";
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 let failTest = false;
 
 beforeEach(() => {
-  calls = [];
   failTest = false;
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  toasts.clear();
+  ipc.mock((command) => {
     switch (command) {
       case "save_profile":
         return profile({ has_key: false });
@@ -20,17 +21,13 @@ beforeEach(() => {
         return profile({ has_key: true });
       case "test_profile":
         if (failTest) throw { code: "network", message: "network error talking to http://127.0.0.1:8080: connection refused" };
-        return { endpoint: "http://127.0.0.1:8080", latency_ms: 12 };
+        return { endpoint: "http://127.0.0.1:8080", latency_ms: 12.345678 };
       default:
         return null;
     }
   });
 });
 afterEach(() => clearMocks());
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-}
 
 describe("Setup", () => {
   it("uses the local server, then saves, stores the key, tests, and clears the key field", async () => {
@@ -45,14 +42,16 @@ describe("Setup", () => {
     await fireEvent.click(screen.getByTestId("setup-submit"));
     await settle();
 
-    expect(calls.map(([c]) => c)).toEqual(["save_profile", "set_api_key", "test_profile"]);
-    expect(calls[0][1]).toEqual({
+    expect(ipc.names()).toEqual(["save_profile", "set_api_key", "test_profile"]);
+    expect(ipc.calls[0][1]).toEqual({
       input: { name: "default", endpoint: "http://127.0.0.1:8080", bucket: "media", prefix: "", make_default: true },
     });
-    expect(calls[1][1]).toEqual({ profile: "default", key: "sk_live_123" });
-    expect(calls[2][1]).toEqual({ name: "default" });
+    expect(ipc.calls[1][1]).toEqual({ profile: "default", key: "sk_live_123" });
+    expect(ipc.calls[2][1]).toEqual({ name: "default" });
     expect(key.value).toBe("");
     expect(ondone).toHaveBeenCalledOnce();
+    // The latency arrives as a float; a person reads whole milliseconds.
+    expect(toasts.items.map((t) => t.text)).toEqual(["Connected to http://127.0.0.1:8080 in 12 ms."]);
   });
 
   it("shows a failed connection test in words with its code, key already cleared", async () => {
@@ -77,7 +76,7 @@ describe("Setup", () => {
     await fireEvent.input(screen.getByTestId("setup-endpoint"), { target: { value: "not a url" } });
     await fireEvent.click(screen.getByTestId("setup-submit"));
     await settle();
-    expect(calls).toEqual([]);
+    expect(ipc.calls).toEqual([]);
     expect(screen.getByText(/http:\/\/ or https:\/\/ address/)).toBeTruthy();
     expect(screen.getByText("Enter the bucket uploads go to.")).toBeTruthy();
     expect(screen.getByText("Paste the API key the server gave you.")).toBeTruthy();

@@ -1,15 +1,15 @@
 // The Watches view: rows with state and waiting files in words, pause/resume, add (picker → form →
 // add_watch), edit (update_watch), remove behind a confirm, and refresh on watches_changed.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
-import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { WatchInput } from "../lib/bindings/WatchInput";
 import type { WatchView } from "../lib/bindings/WatchView";
 import { routeEvent } from "../lib/events";
 import { app } from "../lib/stores/app.svelte";
 import { watches } from "../lib/stores/watches.svelte";
-import { profile, type Call } from "../test/fixtures";
+import { profile } from "../test/fixtures";
+import { IpcRecorder, settle } from "../test/ipc";
 import Watches from "./Watches.svelte";
 
 function view(id: number, over: Partial<WatchView> = {}, watch: Partial<WatchView["watch"]> = {}): WatchView {
@@ -34,13 +34,12 @@ function view(id: number, over: Partial<WatchView> = {}, watch: Partial<WatchVie
   };
 }
 
-let calls: Call[] = [];
+const ipc = new IpcRecorder();
 let listed: WatchView[] = [];
 let picked: string | null = null;
 let failures: Record<string, { code: string; message: string }> = {};
 
 beforeEach(() => {
-  calls = [];
   failures = {};
   picked = "/home/ada/Drop";
   listed = [
@@ -56,8 +55,7 @@ beforeEach(() => {
   ];
   watches.reset();
   app.profiles = [profile(), profile({ name: "work", bucket: "team", prefix: "in", is_default: false })];
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+  ipc.mock((command, args) => {
     const failure = failures[command];
     if (failure) throw failure;
     const a = args as { id: number; paused: boolean; input: WatchInput };
@@ -80,15 +78,6 @@ beforeEach(() => {
   });
 });
 afterEach(() => clearMocks());
-
-async function settle(): Promise<void> {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
-  flushSync();
-}
-
-function commands(name: string): Record<string, unknown>[] {
-  return calls.filter(([c]) => c === name).map(([, a]) => a ?? {});
-}
 
 function row(id: number): HTMLElement {
   const found = screen.getAllByTestId("watch-row").find((el) => el.dataset.watchId === String(id));
@@ -137,11 +126,11 @@ describe("Watches view: the list", () => {
     expect(within(row(2)).queryByTestId("watch-pause")).toBeNull();
     await fireEvent.click(within(row(1)).getByTestId("watch-pause"));
     await settle();
-    expect(commands("set_watch_paused")).toEqual([{ id: 1, paused: true }]);
+    expect(ipc.args("set_watch_paused")).toEqual([{ id: 1, paused: true }]);
     expect(row(1).dataset.paused).toBe("true");
     await fireEvent.click(within(row(2)).getByTestId("watch-resume"));
     await settle();
-    expect(commands("set_watch_paused")[1]).toEqual({ id: 2, paused: false });
+    expect(ipc.args("set_watch_paused")[1]).toEqual({ id: 2, paused: false });
     expect(row(2).dataset.paused).toBe("false");
   });
 
@@ -151,7 +140,7 @@ describe("Watches view: the list", () => {
     listed = [view(1, { pending: [{ path: "/home/ada/watched-1/new.jpg", reason: { kind: "settling" } }] })];
     routeEvent({ type: "watches_changed" });
     await settle();
-    expect(commands("list_watches")).toHaveLength(2);
+    expect(ipc.args("list_watches")).toHaveLength(2);
     expect(screen.getAllByTestId("watch-row")).toHaveLength(1);
     expect(within(row(1)).getByTestId("watch-pending").textContent).toContain("Settling");
   });
@@ -163,7 +152,7 @@ describe("Watches view: add, edit, remove", () => {
     await settle();
     await fireEvent.click(screen.getByTestId("watch-add"));
     await settle();
-    expect(commands("plugin:dialog|open")[0]).toMatchObject({ options: { directory: true, multiple: false } });
+    expect(ipc.args("plugin:dialog|open")[0]).toMatchObject({ options: { directory: true, multiple: false } });
     const form = screen.getByTestId("watch-form");
     expect(within(form).getByTestId("watch-folder").textContent).toBe("/home/ada/Drop");
     // The default profile's destination to start with; another profile brings its own.
@@ -177,7 +166,7 @@ describe("Watches view: add, edit, remove", () => {
     await fireEvent.click(within(form).getByTestId("watch-after-move"));
     await fireEvent.click(within(form).getByTestId("watch-save"));
     await settle();
-    expect(commands("add_watch")).toEqual([
+    expect(ipc.args("add_watch")).toEqual([
       {
         input: {
           folder: "/home/ada/Drop",
@@ -213,12 +202,12 @@ describe("Watches view: add, edit, remove", () => {
     await fireEvent.input(within(form).getByTestId("watch-bucket"), { target: { value: "" } });
     await fireEvent.click(within(form).getByTestId("watch-save"));
     await settle();
-    expect(commands("add_watch")).toHaveLength(0);
+    expect(ipc.args("add_watch")).toHaveLength(0);
     expect(form.textContent).toContain("Enter the bucket the files go to.");
     await fireEvent.input(within(form).getByTestId("watch-bucket"), { target: { value: "media" } });
     await fireEvent.click(within(form).getByTestId("watch-save"));
     await settle();
-    expect(commands("add_watch")).toHaveLength(1);
+    expect(ipc.args("add_watch")).toHaveLength(1);
     expect(within(form).getByTestId("error-code").textContent).toBe("not_found");
     expect(within(form).getByTestId("error-message").textContent).toContain("The folder /home/ada/Drop does not exist.");
   });
@@ -233,7 +222,7 @@ describe("Watches view: add, edit, remove", () => {
     await fireEvent.input(within(form).getByTestId("watch-prefix"), { target: { value: "camera" } });
     await fireEvent.click(within(form).getByTestId("watch-save"));
     await settle();
-    expect(commands("update_watch")).toEqual([
+    expect(ipc.args("update_watch")).toEqual([
       {
         id: 2,
         input: {
@@ -254,11 +243,11 @@ describe("Watches view: add, edit, remove", () => {
     render(Watches);
     await settle();
     await fireEvent.click(within(row(3)).getByTestId("watch-remove"));
-    expect(commands("remove_watch")).toHaveLength(0);
+    expect(ipc.args("remove_watch")).toHaveLength(0);
     expect(screen.getByRole("alertdialog").textContent).toContain("/home/ada/watched-3");
     await fireEvent.click(screen.getByTestId("confirm-delete"));
     await settle();
-    expect(commands("remove_watch")).toEqual([{ id: 3 }]);
+    expect(ipc.args("remove_watch")).toEqual([{ id: 3 }]);
     expect(screen.getAllByTestId("watch-row").map((r) => r.dataset.watchId)).toEqual(["1", "2"]);
   });
 });

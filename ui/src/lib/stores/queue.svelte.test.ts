@@ -1,10 +1,11 @@
 // The queue store: paging 10k rows, applying events by id, coalescing progress, fine-grained updates.
-import { clearMocks, mockIPC } from "@tauri-apps/api/mocks";
+import { clearMocks } from "@tauri-apps/api/mocks";
 import { flushSync } from "svelte";
 import { afterEach, describe, expect, it } from "vitest";
 import type { Transfer } from "../bindings/Transfer";
 import type { TransferQuery } from "../bindings/TransferQuery";
-import { fileObject, transfer, type Call } from "../../test/fixtures";
+import { fileObject, transfer } from "../../test/fixtures";
+import { IpcRecorder } from "../../test/ipc";
 import { PAGE_SIZE, QueueStore } from "./queue.svelte";
 
 const COUNTS = { queued: 0, running: 0, paused: 0, failed: 0, done: 0, canceled: 0 };
@@ -30,9 +31,9 @@ function manualFrames() {
 }
 
 /** Serves list_transfers from `rows` the way the shell pages them (ids ascending, after/limit). */
-function serve(rows: () => Transfer[], calls: Call[] = []) {
-  mockIPC((command, args) => {
-    calls.push([command, args as Record<string, unknown>]);
+function serve(rows: () => Transfer[]): IpcRecorder {
+  const ipc = new IpcRecorder();
+  ipc.mock((command, args) => {
     if (command === "list_transfers") {
       const { query } = args as { query: TransferQuery };
       const after = query.after ?? 0;
@@ -48,7 +49,7 @@ function serve(rows: () => Transfer[], calls: Call[] = []) {
     }
     return null;
   });
-  return calls;
+  return ipc;
 }
 
 afterEach(() => clearMocks());
@@ -56,11 +57,11 @@ afterEach(() => clearMocks());
 describe("loading", () => {
   it("pages 10,000 rows in pages of 1000, in id order", async () => {
     const all = Array.from({ length: 10_000 }, (_, i) => transfer(i + 1));
-    const calls = serve(() => all);
+    const ipc = serve(() => all);
     const store = new QueueStore(manualFrames().schedule);
     await store.load();
 
-    const pages = calls.filter(([c]) => c === "list_transfers").map(([, a]) => (a as { query: TransferQuery }).query);
+    const pages = ipc.args("list_transfers").map((a) => a.query as TransferQuery);
     expect(pages).toHaveLength(11); // ten full pages, then an empty one that ends the loop
     expect(pages[0]).toEqual({ states: [], after: null, limit: PAGE_SIZE });
     expect(pages[1].after).toBe(1000);
@@ -203,12 +204,12 @@ describe("events", () => {
 
 describe("actions", () => {
   it("shows an action's result at once", async () => {
-    const calls = serve(() => [transfer(1, { state: "running" })]);
+    const ipc = serve(() => [transfer(1, { state: "running" })]);
     const store = new QueueStore(manualFrames().schedule);
     await store.load();
     store.selected = 1;
     await store.toggleSelected();
-    expect(calls[calls.length - 1]).toEqual(["transfer_action", { id: 1, action: "pause" }]);
+    expect(ipc.calls[ipc.calls.length - 1]).toEqual(["transfer_action", { id: 1, action: "pause" }]);
     expect(store.row(1)?.transfer.state).toBe("paused");
   });
 

@@ -4,6 +4,7 @@ import type { RequestMethod } from "../bindings/RequestMethod";
 import type { UploadRequest } from "../bindings/UploadRequest";
 import type { UploadRequestInput } from "../bindings/UploadRequestInput";
 import { customExpiry, type ExpiryUnit } from "../share";
+import { LoadedList } from "./list.svelte";
 
 /** The `request-expiry` select's value for a typed duration; other values are seconds. */
 export const CUSTOM_EXPIRY = "custom";
@@ -108,46 +109,27 @@ export function emptyForm(expiry: string = "86400"): RequestForm {
   return { profile: "", bucket: "", path: "", expiry, customAmount: "", customUnit: "hours", method: "token" };
 }
 
-class RequestsStore {
+class RequestsStore extends LoadedList<UploadRequest> {
   form = $state<RequestForm>(emptyForm());
   /** Whether the expiry was set from the settings' default yet (once per run). */
   expiryFromSettings = false;
-  list = $state.raw<UploadRequest[]>([]);
-  loaded = $state(false);
-  loading = $state(false);
-  error = $state.raw<unknown>(null);
   /** The request made last from the form, shown as the result card. */
   result = $state.raw<UploadRequest | null>(null);
-  #generation = 0;
 
-  async load(): Promise<void> {
-    const generation = ++this.#generation;
-    this.loading = true;
-    try {
-      const list = await api.listRequests();
-      if (generation !== this.#generation) return;
-      this.list = list;
-      this.error = null;
-      this.loaded = true;
-      // Keep the result card in step (it may have arrived meanwhile).
-      const result = this.result;
-      if (result) this.result = list.find((r) => r.id === result.id) ?? result;
-    } catch (err) {
-      if (generation === this.#generation) this.error = err;
-    } finally {
-      if (generation === this.#generation) this.loading = false;
-    }
+  constructor() {
+    super(() => api.listRequests());
   }
 
-  /** Back to a fresh start (tests). */
-  reset(): void {
-    this.#generation++;
+  // Keep the result card in step (it may have arrived meanwhile).
+  protected override received(list: UploadRequest[]): void {
+    const result = this.result;
+    if (result) this.result = list.find((r) => r.id === result.id) ?? result;
+  }
+
+  override reset(): void {
+    super.reset();
     this.form = emptyForm();
     this.expiryFromSettings = false;
-    this.list = [];
-    this.loaded = false;
-    this.loading = false;
-    this.error = null;
     this.result = null;
   }
 

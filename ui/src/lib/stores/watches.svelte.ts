@@ -6,6 +6,7 @@ import type { WaitReason } from "../bindings/WaitReason";
 import type { Watch } from "../bindings/Watch";
 import type { WatchInput } from "../bindings/WatchInput";
 import type { WatchView } from "../bindings/WatchView";
+import { LoadedList } from "./list.svelte";
 import { bucketProblem } from "./requests.svelte";
 
 /** Why a file waits, in words a person understands. */
@@ -140,36 +141,9 @@ export function checkWatch(form: WatchForm): WatchCheck {
 // ---------------------------------------------------------------------------------------------
 // The store
 
-class WatchesStore {
-  list = $state.raw<WatchView[]>([]);
-  loaded = $state(false);
-  loading = $state(false);
-  error = $state.raw<unknown>(null);
-  #generation = 0;
-
-  async load(): Promise<void> {
-    const generation = ++this.#generation;
-    this.loading = true;
-    try {
-      const list = await api.listWatches();
-      if (generation !== this.#generation) return;
-      this.list = list;
-      this.error = null;
-      this.loaded = true;
-    } catch (err) {
-      if (generation === this.#generation) this.error = err;
-    } finally {
-      if (generation === this.#generation) this.loading = false;
-    }
-  }
-
-  /** Back to a fresh start (tests). */
-  reset(): void {
-    this.#generation++;
-    this.list = [];
-    this.loaded = false;
-    this.loading = false;
-    this.error = null;
+class WatchesStore extends LoadedList<WatchView> {
+  constructor() {
+    super(() => api.listWatches());
   }
 
   /** Puts a watch's new view in the list at once (the event reloads the list again later). */
