@@ -57,6 +57,16 @@ impl KeyringStore {
         }
     }
 
+    /// Whether a key is stored for `profile`, found by its attributes: the secret itself is never
+    /// read (the app asks this on every status change, and only needs a yes or no).
+    pub fn has_key(&self, profile: &str) -> ClientResult<bool> {
+        match self.entry(profile)?.get_attributes() {
+            Ok(_) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(unavailable(&e)),
+        }
+    }
+
     /// Forgets the key of `profile`; returns whether there was one.
     pub fn delete(&self, profile: &str) -> ClientResult<bool> {
         match self.entry(profile)?.delete_credential() {

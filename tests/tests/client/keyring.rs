@@ -51,6 +51,14 @@ async fn a_key_is_stored_in_the_secret_service_loaded_back_and_deleted() {
         "secret-tool finds the key under service {service}, username work"
     );
     assert_eq!(store.load("work").expect("load").expose(), secret);
+    assert!(
+        store.has_key("work").expect("has_key"),
+        "a stored key is seen"
+    );
+    assert!(
+        !store.has_key("home").expect("has_key"),
+        "another profile has none"
+    );
     assert_eq!(
         store.load_async("work").await.expect("load_async").expose(),
         secret
@@ -86,6 +94,10 @@ async fn a_key_is_stored_in_the_secret_service_loaded_back_and_deleted() {
         secret_tool_lookup(&service, "work"),
         None,
         "the Secret Service forgot it"
+    );
+    assert!(
+        !store.has_key("work").expect("has_key"),
+        "gone after delete"
     );
     let error = store.load("work").err().expect("no key after delete");
     assert_eq!(error.code(), "no_api_key");
@@ -126,6 +138,8 @@ async fn an_entry_that_is_not_a_key_is_a_clear_error_without_its_value() {
     let shown = format!("{error} {error:?}");
     assert!(shown.contains("is not an API key"), "{shown}");
     assert!(!shown.contains(junk), "the stored value leaked: {shown}");
+    // Listing profiles only asks whether an entry exists; a bad one surfaces when it is used.
+    assert!(store.has_key("junk").expect("has_key"));
     assert!(store.delete("junk").unwrap());
 }
 

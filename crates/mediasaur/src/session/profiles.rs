@@ -100,11 +100,7 @@ impl Session {
             let default = stores.profiles.default_name()?;
             let mut views = Vec::new();
             for profile in stores.profiles.list()? {
-                let has_key = match stores.keyring.load(&profile.name) {
-                    Ok(_) => true,
-                    Err(ClientError::NoApiKey { .. }) => false,
-                    Err(error) => return Err(error),
-                };
+                let has_key = stores.keyring.has_key(&profile.name)?;
                 views.push(view(&profile, &default, has_key));
             }
             Ok(views)
