@@ -15,8 +15,8 @@ pub async fn request_upload(
     Ok(state.session.request_upload(input).await?)
 }
 
-/// This run's requests, newest first.
+/// The newest requests, newest first (kept across restarts).
 #[tauri::command]
-pub fn list_requests(state: State<'_, AppState>) -> Vec<UploadRequest> {
-    state.session.upload_requests()
+pub async fn list_requests(state: State<'_, AppState>) -> CommandResult<Vec<UploadRequest>> {
+    Ok(state.session.upload_requests().await?)
 }

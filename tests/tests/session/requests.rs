@@ -1,6 +1,7 @@
 //! Asking someone else for a file: the collaborator sends it as the request says (a multipart
 //! `POST` with the single-use token, or a `PUT` to the signed URL), and the session notices it
 //! arrived and records it in the history; a file that was there before the request does not count.
+//! Requests outlive the app: after a restart they are listed as they were and still watched.
 
 use std::time::{Duration, Instant};
 
@@ -68,9 +69,11 @@ fn curl_form_fields(curl: &str) -> Vec<(String, String)> {
 }
 
 /// The request with `id` as the session now shows it.
-fn request(h: &Harness, id: i64) -> UploadRequest {
+async fn request(h: &Harness, id: i64) -> UploadRequest {
     h.session
         .upload_requests()
+        .await
+        .unwrap()
         .into_iter()
         .find(|r| r.id == id)
         .unwrap_or_else(|| panic!("request {id} is listed"))
@@ -83,7 +86,7 @@ async fn arrival(h: &mut Harness, id: i64, sent: Instant) -> UploadRequest {
     h.event(SessionEvent::HistoryChanged).await;
     let took = sent.elapsed();
     assert!(took < Duration::from_secs(10), "noticed after {took:?}");
-    request(h, id)
+    request(h, id).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,7 +222,14 @@ async fn requested_files_arrive_by_token_or_signed_put_and_old_files_do_not_coun
     let entry = arrived.arrived.expect("arrived");
     assert_eq!(entry.file.path, "requests/by-put.bin");
     assert_eq!(entry.file.sha256, sha256_hex(&bytes));
-    let ids: Vec<i64> = h.session.upload_requests().iter().map(|r| r.id).collect();
+    let ids: Vec<i64> = h
+        .session
+        .upload_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.id)
+        .collect();
     assert_eq!(ids, [by_put.id, by_token.id, old.id], "newest first");
 
     // The file that was there before its request never counts, however many checks pass.
@@ -227,7 +237,85 @@ async fn requested_files_arrive_by_token_or_signed_put_and_old_files_do_not_coun
     if checked_for < Duration::from_secs(5) {
         tokio::time::sleep(Duration::from_secs(5) - checked_for).await;
     }
-    assert_eq!(request(&h, old.id).arrived, None);
+    assert_eq!(request(&h, old.id).await.arrived, None);
     assert!(h.history_at("requests/old.bin").await.is_none());
+    h.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_are_kept_and_still_watched_after_a_restart() {
+    let mut h = Harness::new().await;
+    let done = h
+        .session
+        .request_upload(ask(
+            "requests/before-restart.bin",
+            RequestMethod::SignedPut,
+            600,
+        ))
+        .await
+        .unwrap();
+    let early = test_bytes(10_000, 73);
+    h.forget_events();
+    let sent = Instant::now();
+    let put = reqwest::Client::new()
+        .put(&done.url)
+        .body(early.clone())
+        .send()
+        .await
+        .unwrap();
+    assert!(put.status().is_success(), "{}", put.status());
+    let history_id = arrival(&mut h, done.id, sent)
+        .await
+        .arrived
+        .expect("arrived")
+        .id;
+    let waiting = h
+        .session
+        .request_upload(ask("requests/after-restart.bin", RequestMethod::Token, 600))
+        .await
+        .unwrap();
+
+    // The app quits and starts again: both requests are listed as they were handed out.
+    h.reopen().await;
+    let listed = h.session.upload_requests().await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:#?}");
+    assert_eq!(
+        listed[0], waiting,
+        "the waiting request is kept whole (URL, token, curl line)"
+    );
+    assert_eq!(listed[1].id, done.id);
+    assert_eq!(listed[1].arrived.as_ref().map(|e| e.id), Some(history_id));
+
+    // The restarted session still watches for the waiting request's file.
+    let bytes = test_bytes(20_000, 74);
+    let form = Form::new()
+        .text("path", waiting.path.clone())
+        .part("file", Part::bytes(bytes.clone()).file_name("late.bin"));
+    let sent = Instant::now();
+    let response = reqwest::Client::new()
+        .post(&waiting.url)
+        .header(
+            "Authorization",
+            format!("Bearer {}", waiting.token.clone().expect("a token")),
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "{}", response.status());
+    let arrived = arrival(&mut h, waiting.id, sent).await;
+    let entry = arrived.arrived.expect("noticed after the restart");
+    assert_eq!(entry.file.path, "requests/after-restart.bin");
+    assert_eq!(entry.file.sha256, sha256_hex(&bytes));
+    // Recorded once: the request that had arrived before the restart was not looked for again.
+    assert_eq!(h.history().await.len(), 2);
+
+    // Deleting the history entry leaves the request, no longer pointing at it.
+    h.session
+        .database()
+        .delete_history_entry(history_id)
+        .await
+        .unwrap();
+    assert_eq!(request(&h, done.id).await.arrived, None);
     h.shutdown().await;
 }

@@ -48,7 +48,6 @@ struct Inner {
     watch_events: UnboundedSender<WatchEvent>,
     runner: Mutex<Option<Runner>>,
     watches: Mutex<HashMap<i64, watches::RunningWatch>>,
-    requests: Mutex<Vec<requests::OpenRequest>>,
     shutdown: CancellationToken,
 }
 
@@ -93,13 +92,13 @@ impl Session {
                 watch_events,
                 runner: Mutex::new(None),
                 watches: Mutex::new(HashMap::new()),
-                requests: Mutex::new(Vec::new()),
                 shutdown: CancellationToken::new(),
             }),
         };
         session.start_runner()?;
         tokio::spawn(watches::pump(session.clone(), watch_events_rx));
         session.start_all_watches().await?;
+        session.resume_requests().await?;
         Ok(session)
     }
 

@@ -8,9 +8,10 @@ use mediasaur_api::signed_url::SignedMethod;
 use mediasaur_api::{BucketName, ErrorCode, FileObject, ObjectPath};
 use serde::{Deserialize, Serialize};
 
-use super::{lock, Session, SessionEvent};
+use super::{Session, SessionEvent};
 use crate::error::{ClientError, ClientResult};
 use crate::store::history::{HistoryEntry, NewHistoryEntry};
+use crate::store::requests::{NewRequest, StoredRequest, ARRIVAL_GRACE_MS};
 
 /// How often the server is asked whether a requested file arrived.
 const POLL_EVERY: Duration = Duration::from_secs(2);
@@ -46,7 +47,7 @@ pub struct UploadRequestInput {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 pub struct UploadRequest {
-    /// Local id (this run of the app).
+    /// Local id.
     pub id: i64,
     /// How the collaborator uploads.
     pub method: RequestMethod,
@@ -66,13 +67,27 @@ pub struct UploadRequest {
     pub arrived: Option<HistoryEntry>,
 }
 
-/// A request and who asked.
-#[derive(Debug, Clone)]
-pub(super) struct OpenRequest {
-    request: UploadRequest,
-    profile: String,
-    /// Files at the path made before the request do not count as its arrival.
-    asked_at: chrono::DateTime<chrono::Utc>,
+/// How many requests the list shows.
+const LISTED_REQUESTS: i64 = 200;
+
+impl RequestMethod {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Token => "token",
+            Self::SignedPut => "signed_put",
+        }
+    }
+
+    fn from_column(value: &str) -> ClientResult<Self> {
+        match value {
+            "token" => Ok(Self::Token),
+            "signed_put" => Ok(Self::SignedPut),
+            other => Err(ClientError::Database {
+                doing: "reading an upload request",
+                message: format!("unknown request method {other:?}"),
+            }),
+        }
+    }
 }
 
 impl Session {
@@ -129,49 +144,79 @@ impl Session {
                 (url.to_string(), None, curl)
             }
         };
-        let request = {
-            let mut requests = lock(&self.inner.requests);
-            let request = UploadRequest {
-                id: i64::try_from(requests.len()).unwrap_or(i64::MAX) + 1,
-                method: input.method,
-                bucket: bucket.as_str().to_owned(),
-                path: path.as_str().to_owned(),
-                url,
-                token,
-                curl,
+        let id = self
+            .database()
+            .add_upload_request(&NewRequest {
+                profile: &profile.name,
+                method: input.method.as_str(),
+                bucket: bucket.as_str(),
+                path: path.as_str(),
+                url: &url,
+                token: token.as_deref(),
+                curl: &curl,
+                asked_at: asked_at.timestamp_millis(),
                 expires_at,
-                arrived: None,
-            };
-            requests.push(OpenRequest {
-                request: request.clone(),
-                profile: profile.name.clone(),
-                asked_at,
-            });
-            request
-        };
-        tokio::spawn(self.clone().await_arrival(request.id));
+            })
+            .await?;
+        tokio::spawn(self.clone().await_arrival(id));
         self.emit(SessionEvent::RequestsChanged);
-        Ok(request)
+        Ok(UploadRequest {
+            id,
+            method: input.method,
+            bucket: bucket.as_str().to_owned(),
+            path: path.as_str().to_owned(),
+            url,
+            token,
+            curl,
+            expires_at,
+            arrived: None,
+        })
     }
 
-    /// The requests of this run, newest first.
-    pub fn upload_requests(&self) -> Vec<UploadRequest> {
-        let requests = lock(&self.inner.requests);
-        requests.iter().rev().map(|r| r.request.clone()).collect()
+    /// The newest requests, newest first, with the history entries their files became.
+    pub async fn upload_requests(&self) -> ClientResult<Vec<UploadRequest>> {
+        let mut requests = Vec::new();
+        for stored in self.database().upload_requests(LISTED_REQUESTS).await? {
+            let arrived = match stored.history_id {
+                Some(id) => match self.database().history_entry(id).await {
+                    Ok(entry) => Some(entry),
+                    Err(ClientError::NotFound { .. }) => None,
+                    Err(error) => return Err(error),
+                },
+                None => None,
+            };
+            requests.push(UploadRequest {
+                id: stored.id,
+                method: RequestMethod::from_column(&stored.method)?,
+                bucket: stored.bucket,
+                path: stored.path,
+                url: stored.url,
+                token: stored.token,
+                curl: stored.curl,
+                expires_at: stored.expires_at,
+                arrived,
+            });
+        }
+        Ok(requests)
+    }
+
+    /// Starts looking again for the files of requests handed out before the app last stopped.
+    pub(super) async fn resume_requests(&self) -> ClientResult<()> {
+        for id in self.database().open_upload_requests().await? {
+            tokio::spawn(self.clone().await_arrival(id));
+        }
+        Ok(())
     }
 
     /// Polls the server until the requested file is there (then records it) or the request
     /// expired, or the session closes.
     async fn await_arrival(self, id: i64) {
-        let Some(open) = lock(&self.inner.requests)
-            .iter()
-            .find(|r| r.request.id == id)
-            .cloned()
-        else {
-            return;
+        let open = match self.database().upload_request(id).await {
+            Ok(open) if open.arrived_at.is_none() => open,
+            Ok(_) => return,
+            Err(error) => return tracing::warn!(%error, request = id, "reading a request failed"),
         };
-        // A file may still be arriving when the token expires: look a little longer.
-        let give_up = open.request.expires_at + 60_000;
+        let give_up = open.expires_at + ARRIVAL_GRACE_MS;
         loop {
             match self.arrived_file(&open).await {
                 Ok(Some(file)) => return self.record_arrival(&open, file).await,
@@ -188,19 +233,19 @@ impl Session {
         }
     }
 
-    async fn arrived_file(&self, open: &OpenRequest) -> ClientResult<Option<FileObject>> {
+    async fn arrived_file(&self, open: &StoredRequest) -> ClientResult<Option<FileObject>> {
         let client = self.client_for(&open.profile).await?;
-        let bucket = BucketName::parse(&open.request.bucket)?;
+        let bucket = BucketName::parse(&open.bucket)?;
         let page = client
-            .list_files(Some(&bucket), &open.request.path, None, 10)
+            .list_files(Some(&bucket), &open.path, None, 10)
             .await?;
         Ok(page
             .files
             .into_iter()
-            .find(|f| f.path == open.request.path && f.created >= open.asked_at))
+            .find(|f| f.path == open.path && f.created.timestamp_millis() >= open.asked_at))
     }
 
-    async fn record_arrival(&self, open: &OpenRequest, file: FileObject) {
+    async fn record_arrival(&self, open: &StoredRequest, file: FileObject) {
         // No local copy was read, so there is no local SHA-256 to verify against.
         let entry = NewHistoryEntry {
             profile: open.profile.clone(),
@@ -209,17 +254,15 @@ impl Session {
             file,
         };
         let recorded = match self.database().record_upload(&entry).await {
-            Ok(id) => self.database().history_entry(id).await,
+            Ok(history_id) => {
+                self.database()
+                    .mark_request_arrived(open.id, history_id)
+                    .await
+            }
             Err(error) => Err(error),
         };
         match recorded {
-            Ok(entry) => {
-                if let Some(open) = lock(&self.inner.requests)
-                    .iter_mut()
-                    .find(|r| r.request.id == open.request.id)
-                {
-                    open.request.arrived = Some(entry);
-                }
+            Ok(()) => {
                 self.emit(SessionEvent::HistoryChanged);
                 self.emit(SessionEvent::RequestsChanged);
             }

@@ -5,6 +5,7 @@ mod claims;
 pub mod export;
 pub mod history;
 pub mod queue;
+pub mod requests;
 mod resume_store;
 pub mod search;
 pub mod share;
