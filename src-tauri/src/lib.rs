@@ -26,9 +26,13 @@ use state::AppState;
 /// Given by the autostart entry: start in the tray, without showing the window.
 const MINIMIZED_FLAG: &str = "--minimized";
 
+/// WebKitGTK's renderer switch; "1" turns its DMA-BUF renderer off.
+const WEBKIT_DMABUF_ENV: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
+
 /// Runs the app until it quits.
 pub fn run() {
     let started = Instant::now();
+    prefer_shared_memory_renderer();
     let app = tauri::Builder::default()
         // First, so a second launch hands over its files before any other plugin starts.
         .plugin(tauri_plugin_single_instance::init(|app, argv, cwd| {
@@ -38,6 +42,8 @@ pub fn run() {
         .plugin(
             tauri_plugin_log::Builder::new()
                 .level(log::LevelFilter::Info)
+                // zbus (single-instance, notifications, the keyring) logs every D-Bus connection.
+                .level_for("zbus", log::LevelFilter::Warn)
                 .build(),
         )
         .plugin(tauri_plugin_dialog::init())
@@ -94,6 +100,16 @@ pub fn run() {
     if let Err(error) = app {
         eprintln!("mediasaur-desktop: {error}");
         std::process::exit(1);
+    }
+}
+
+/// WebKitGTK's DMA-BUF renderer draws a blank window on some GPU drivers and, without a GPU (VMs,
+/// remote desktops, Xvfb), takes ~100 ms a frame where the shared-memory path takes 17 (bench/app.sh
+/// measures both). So it is off unless the user set the variable themselves (`=0` turns it back on).
+/// Called first, before any thread exists that could read the environment.
+fn prefer_shared_memory_renderer() {
+    if cfg!(target_os = "linux") && std::env::var_os(WEBKIT_DMABUF_ENV).is_none() {
+        std::env::set_var(WEBKIT_DMABUF_ENV, "1");
     }
 }
 
