@@ -100,8 +100,10 @@ impl App {
                 local_server.trim_end_matches('/').into(),
             ),
         ];
-        // WebKit's storage, the log plugin's files and autostart entries stay in this test's dirs.
+        // WebKit's storage, the log plugin's files and autostart entries (written under
+        // $HOME/.config/autostart, whatever XDG_CONFIG_HOME says) stay in this test's dirs.
         for (var, dir) in [
+            ("HOME", "home"),
             ("XDG_CONFIG_HOME", "config"),
             ("XDG_DATA_HOME", "data"),
             ("XDG_CACHE_HOME", "cache"),
@@ -189,6 +191,11 @@ impl App {
             command.stderr(log);
         }
         command
+    }
+
+    /// The app's `$HOME`, a directory of this test's own.
+    pub fn home(&self) -> PathBuf {
+        self.scratch.path().join("xdg").join("home")
     }
 
     /// The log of the last [`App::second_instance`].

@@ -5,6 +5,7 @@
 //! Run through scripts/test, or:
 //! `source scripts/lib.sh && with_test_session cargo nextest run -p mediasaur-desktop --test app`
 
+mod desktop;
 mod harness;
 mod webdriver;
 
@@ -60,9 +61,10 @@ fn first_run_upload_share_pause_resume_and_screenshots() -> Result<()> {
     Ok(())
 }
 
-/// E: a second start of the app hands its file arguments to the running instance and exits.
+/// E: a second start of the app hands its file arguments to the running instance and exits; then,
+/// in the same app, G: an image pasted from the clipboard and H: start at login.
 #[test]
-fn second_instance_hands_its_files_to_the_first() -> Result<()> {
+fn second_instance_then_clipboard_paste_and_start_at_login() -> Result<()> {
     let rt = runtime();
     let server = rt.block_on(TestServer::start());
     let app = App::launch(rt.handle(), server.base.as_str())?;
@@ -116,7 +118,11 @@ fn second_instance_hands_its_files_to_the_first() -> Result<()> {
             row.percent
         );
         Ok(())
-    })
+    })?;
+    step(&app, "g-paste-image", || {
+        desktop::paste_image(&app, work.path())
+    })?;
+    step(&app, "h-start-at-login", || desktop::start_at_login(&app))
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -263,6 +269,7 @@ fn upload_png(app: &App, work: &Path) -> Result<UploadedPng> {
         shown == "640×480",
         "history-dimensions renders as {shown:?}, not 640×480"
     );
+    desktop::thumbnail_loads(app, &item.id)?;
     Ok(UploadedPng { bytes, item })
 }
 

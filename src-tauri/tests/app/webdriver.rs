@@ -197,6 +197,20 @@ impl WebDriver {
     }
 }
 
+/// Changes a 1 px, almost transparent element every frame for 2 s, then removes it.
+const PAINT_FOR_A_MOMENT: &str = r"
+    const dot = document.createElement('div');
+    dot.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;pointer-events:none;opacity:0.01';
+    document.body.appendChild(dot);
+    const end = performance.now() + 2000;
+    let odd = false;
+    (function tick() {
+        odd = !odd;
+        dot.style.opacity = odd ? '0.02' : '0.01';
+        if (performance.now() < end) requestAnimationFrame(tick); else dot.remove();
+    })();
+";
+
 /// One WebDriver session: one app window.
 #[derive(Debug)]
 pub struct Session {
@@ -226,22 +240,12 @@ impl Session {
 
     /// The first element matching the CSS `selector`.
     pub fn find(&self, selector: &str) -> Result<Element> {
-        let value = self.conn.call(
-            Method::POST,
-            "/element",
-            Some(json!({ "using": "css selector", "value": selector })),
-        )?;
-        Element::from_value(&self.conn, &value)
+        self.conn.find_in("", selector)
     }
 
     /// Every element matching the CSS `selector` (possibly none).
     pub fn find_all(&self, selector: &str) -> Result<Vec<Element>> {
-        let value = self.conn.call(
-            Method::POST,
-            "/elements",
-            Some(json!({ "using": "css selector", "value": selector })),
-        )?;
-        Element::list(&self.conn, &value)
+        self.conn.find_all_in("", selector)
     }
 
     /// The first element with `data-testid="<id>"`.
@@ -271,6 +275,10 @@ impl Session {
 
     /// A PNG of the window's viewport.
     pub fn screenshot(&self) -> Result<Vec<u8>> {
+        // WebKitWebDriver's snapshot waits for the next paint, and with the shared-memory renderer
+        // the app uses (src-tauri/src/lib.rs) a page at rest never paints again: the request would
+        // hang. A near-invisible 1 px flicker for a moment keeps frames coming.
+        self.execute(PAINT_FOR_A_MOMENT, vec![])?;
         let value = self.conn.call(Method::GET, "/screenshot", None)?;
         let encoded = value
             .as_str()
@@ -286,6 +294,29 @@ impl Drop for Session {
         if self.open {
             let _ = self.delete();
         }
+    }
+}
+
+impl Conn {
+    /// `POST <scope>/element`: the first element matching `selector`, within the page (scope "")
+    /// or an element (scope "/element/<id>").
+    fn find_in(&self, scope: &str, selector: &str) -> Result<Element> {
+        let value = self.call(
+            Method::POST,
+            &format!("{scope}/element"),
+            Some(json!({ "using": "css selector", "value": selector })),
+        )?;
+        Element::from_value(self, &value)
+    }
+
+    /// `POST <scope>/elements`: every element matching `selector` there.
+    fn find_all_in(&self, scope: &str, selector: &str) -> Result<Vec<Element>> {
+        let value = self.call(
+            Method::POST,
+            &format!("{scope}/elements"),
+            Some(json!({ "using": "css selector", "value": selector })),
+        )?;
+        Element::list(self, &value)
     }
 }
 
@@ -317,29 +348,23 @@ impl Element {
             .collect()
     }
 
+    fn path(&self) -> String {
+        format!("/element/{}", self.id)
+    }
+
     fn call(&self, method: Method, command: &str, body: Option<Value>) -> Result<Value> {
         self.conn
-            .call(method, &format!("/element/{}{command}", self.id), body)
+            .call(method, &format!("{}{command}", self.path()), body)
     }
 
     /// The first descendant matching the CSS `selector`.
     pub fn find(&self, selector: &str) -> Result<Element> {
-        let value = self.call(
-            Method::POST,
-            "/element",
-            Some(json!({ "using": "css selector", "value": selector })),
-        )?;
-        Element::from_value(&self.conn, &value)
+        self.conn.find_in(&self.path(), selector)
     }
 
     /// Every descendant matching the CSS `selector`.
     pub fn find_all(&self, selector: &str) -> Result<Vec<Element>> {
-        let value = self.call(
-            Method::POST,
-            "/elements",
-            Some(json!({ "using": "css selector", "value": selector })),
-        )?;
-        Element::list(&self.conn, &value)
+        self.conn.find_all_in(&self.path(), selector)
     }
 
     /// The first descendant with `data-testid="<id>"`.

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use mediasaur::session::TransferAction;
 use mediasaur::settings::Settings;
-use mediasaur::store::queue::{TransferCounts, TransferOutcome, TransferState};
+use mediasaur::store::queue::{Transfer, TransferCounts, TransferOutcome, TransferState};
 use mediasaur_e2e::sha256_hex;
 
 use crate::support::*;
@@ -37,18 +37,13 @@ async fn pause_resume_and_cancel_act_on_running_uploads() {
     }
 
     // Pause: the runner stops sending it (reporting it once the action has), and it stays quiet.
-    let paused = h
-        .session
-        .transfer_action(keep_id, TransferAction::Pause)
-        .await
-        .unwrap();
-    assert_eq!(paused.state, TransferState::Paused);
-    h.until("the runner reporting the pause", |seen| {
-        times_changed_to(seen, keep_id, TransferState::Paused) >= 2
-    })
+    let held = act_until_reported(
+        &mut h,
+        keep_id,
+        TransferAction::Pause,
+        TransferState::Paused,
+    )
     .await;
-    let held = h.session.database().transfer(keep_id).await.unwrap();
-    assert_eq!(held.state, TransferState::Paused, "{held:#?}");
     assert!(held.acked_bytes < held.size, "{held:#?}");
     let mark = h.events.seen.len();
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -65,18 +60,13 @@ async fn pause_resume_and_cancel_act_on_running_uploads() {
     );
 
     // Cancel: stopped for good, and nothing lands on the server.
-    let canceled = h
-        .session
-        .transfer_action(drop_id, TransferAction::Cancel)
-        .await
-        .unwrap();
-    assert_eq!(canceled.state, TransferState::Canceled);
-    h.until("the runner reporting the cancel", |seen| {
-        times_changed_to(seen, drop_id, TransferState::Canceled) >= 2
-    })
+    let row = act_until_reported(
+        &mut h,
+        drop_id,
+        TransferAction::Cancel,
+        TransferState::Canceled,
+    )
     .await;
-    let row = h.session.database().transfer(drop_id).await.unwrap();
-    assert_eq!(row.state, TransferState::Canceled, "{row:#?}");
     assert_eq!((row.outcome, row.file_id.as_deref()), (None, None));
     if let Some(upload_url) = &row.upload_url {
         let status = h
@@ -167,6 +157,26 @@ async fn pause_resume_and_cancel_act_on_running_uploads() {
     assert!(h.rows().await.is_empty());
     assert_eq!(h.history().await.len(), 3);
     h.shutdown().await;
+}
+
+/// Acts on a sending transfer, checks the state the action answers, waits until the runner has
+/// reported the change as well (the second such event), and returns the row as stored then.
+async fn act_until_reported(
+    h: &mut Harness,
+    id: i64,
+    action: TransferAction,
+    state: TransferState,
+) -> Transfer {
+    let answered = h.session.transfer_action(id, action).await.unwrap();
+    assert_eq!(answered.state, state, "{answered:#?}");
+    h.until(
+        &format!("the runner reporting transfer {id} {state}"),
+        |seen| times_changed_to(seen, id, state) >= 2,
+    )
+    .await;
+    let row = h.session.database().transfer(id).await.unwrap();
+    assert_eq!(row.state, state, "{row:#?}");
+    row
 }
 
 /// The states reported for transfer `id`, in order.

@@ -1,0 +1,161 @@
+//! Where the app meets the desktop: "start at login" writes and removes the XDG autostart entry, an
+//! image on the X clipboard is pasted into the queue and uploaded, and history thumbnails load through
+//! the app's `thumb://` protocol inside the webview.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{ensure, Context, Result};
+use mediasaur_e2e::api_client::png;
+use serde_json::{json, Value};
+
+use crate::harness::{find_on_path, App, APP_BINARY};
+use crate::webdriver::{wait_for, Probe};
+use crate::{navigate, wait_for_row};
+
+/// Settings → "Start at login": saved on, the autostart entry starts this binary minimized to the
+/// tray; saved off, the entry is gone.
+pub fn start_at_login(app: &App) -> Result<()> {
+    let entries = app.home().join(".config").join("autostart");
+    ensure!(
+        autostart_entries(&entries)?.is_empty(),
+        "an autostart entry exists before the setting was turned on"
+    );
+    set_start_at_login(app, true)?;
+    let entry = wait_for(
+        "an autostart entry in $HOME/.config/autostart",
+        Duration::from_secs(10),
+        || {
+            Ok(match autostart_entries(&entries)?.pop() {
+                Some(text) => Probe::Ready(text),
+                None => Probe::Seen(format!("nothing in {}", entries.display())),
+            })
+        },
+    )?;
+    let exec = entry
+        .lines()
+        .find_map(|line| line.strip_prefix("Exec="))
+        .context("the autostart entry has no Exec line")?;
+    ensure!(
+        exec == format!("{APP_BINARY} --minimized"),
+        "the autostart entry runs {exec:?}, not this binary with --minimized:\n{entry}"
+    );
+
+    set_start_at_login(app, false)?;
+    wait_for(
+        "the autostart entry to be removed",
+        Duration::from_secs(10),
+        || {
+            let left = autostart_entries(&entries)?;
+            Ok(if left.is_empty() {
+                Probe::Ready(())
+            } else {
+                Probe::Seen(format!("still there: {left:?}"))
+            })
+        },
+    )
+}
+
+fn set_start_at_login(app: &App, on: bool) -> Result<()> {
+    navigate(app, "settings")?;
+    let s = &app.session;
+    let checkbox = s.by_testid("settings-autostart")?;
+    if checkbox.property("checked")? != json!(on) {
+        checkbox.click()?;
+    }
+    s.by_testid("settings-save")?.click()?;
+    let settings = app.config_dir.path().join("settings.toml");
+    let want = format!("start_at_login = {on}");
+    wait_for(
+        &format!("{want:?} in settings.toml"),
+        Duration::from_secs(10),
+        || {
+            let text = std::fs::read_to_string(&settings).unwrap_or_default();
+            Ok(if text.lines().any(|line| line.trim() == want) {
+                Probe::Ready(())
+            } else {
+                Probe::Seen(format!("settings.toml: {text:?}"))
+            })
+        },
+    )
+}
+
+/// The contents of every `.desktop` file in `dir` (none when it does not exist).
+fn autostart_entries(dir: &Path) -> Result<Vec<String>> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Ok(Vec::new());
+    };
+    let mut entries = Vec::new();
+    for entry in read {
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "desktop") {
+            entries.push(std::fs::read_to_string(&path)?);
+        }
+    }
+    Ok(entries)
+}
+
+/// A PNG put on the X clipboard (by xclip, as an image viewer's "copy" would) and pasted with the
+/// queue's Paste button is saved as a PNG and uploaded.
+pub fn paste_image(app: &App, work: &Path) -> Result<()> {
+    ensure!(
+        find_on_path("xclip").is_some(),
+        "xclip not found (scripts/test installs it)"
+    );
+    let source = work.join("clipboard-200x150.png");
+    std::fs::write(&source, png(200, 150))?;
+    // xclip keeps serving the selection from the background until another owner takes it.
+    let status = Command::new("xclip")
+        .args(["-selection", "clipboard", "-t", "image/png", "-i"])
+        .arg(&source)
+        .env("DISPLAY", &app.display)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("running xclip")?;
+    ensure!(status.success(), "xclip exited with {status}");
+
+    navigate(app, "queue")?;
+    app.session.by_testid("paste-clipboard")?.click()?;
+    let row = wait_for_row(app, "Pasted image", "done", Duration::from_secs(30))?;
+    ensure!(
+        row.name.ends_with(".png") && row.percent == "100",
+        "{row:?}"
+    );
+    Ok(())
+}
+
+/// The history item's thumbnail was loaded by the webview from `thumb://` (the local file), and
+/// decoded to a picture with the source's 4:3 shape.
+pub fn thumbnail_loads(app: &App, history_id: &str) -> Result<()> {
+    let script = r#"
+        const img = document.querySelector(
+            `[data-testid="history-item"][data-history-id="${arguments[0]}"] img[data-testid="history-thumb"]`);
+        return img ? [img.getAttribute('src'), img.complete, img.naturalWidth, img.naturalHeight] : null;
+    "#;
+    let (src, width, height) = wait_for(
+        "the history thumbnail to load from thumb://",
+        Duration::from_secs(10),
+        || {
+            let seen = app.session.execute(script, vec![json!(history_id)])?;
+            let src = seen[0].as_str().unwrap_or_default().to_owned();
+            let (width, height) = (seen[2].as_u64().unwrap_or(0), seen[3].as_u64().unwrap_or(0));
+            Ok(if seen[1] == Value::Bool(true) && width > 0 {
+                Probe::Ready((src, width, height))
+            } else {
+                Probe::Seen(format!("thumbnail: {seen}"))
+            })
+        },
+    )?;
+    ensure!(
+        src.starts_with("thumb://"),
+        "the thumbnail came from {src:?}, not the local file through thumb://"
+    );
+    ensure!(
+        width * 3 == height * 4,
+        "the thumbnail is {width}×{height}, not 4:3 like the 640×480 source"
+    );
+    Ok(())
+}
