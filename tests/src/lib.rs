@@ -92,6 +92,19 @@ impl TestServer {
         format!("Bearer {}", self.api_key)
     }
 
+    /// The status and body of `GET /<bucket>/<path>` with the API key.
+    pub async fn download(&self, bucket: &str, path: &str) -> (u16, Vec<u8>) {
+        let response = self
+            .http()
+            .get(self.url(&format!("/{bucket}/{path}")))
+            .header("Authorization", self.bearer())
+            .send()
+            .await
+            .expect("download");
+        let status = response.status().as_u16();
+        (status, response.bytes().await.expect("body").to_vec())
+    }
+
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) {
         self.halt().await;
@@ -150,6 +163,18 @@ pub fn require_keyring_session() {
         std::env::var_os("MEDIASAUR_TEST_KEYRING").is_some(),
         "run the tests through scripts/test (needs a Secret Service session)"
     );
+}
+
+/// `secret-tool lookup service <service> username <profile>`: the secret the Secret Service holds,
+/// or `None` when it holds none.
+pub fn secret_tool_lookup(service: &str, profile: &str) -> Option<String> {
+    let output = std::process::Command::new("secret-tool")
+        .args(["lookup", "service", service, "username", profile])
+        .output()
+        .expect("run secret-tool (libsecret-tools)");
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    (output.status.success() && !stdout.is_empty())
+        .then(|| stdout.trim_end_matches('\n').to_owned())
 }
 
 /// 32 random hex digits (std's hasher keys are random per process and per `RandomState`), for names

@@ -233,3 +233,13 @@ fn describe_reqwest(error: &reqwest::Error) -> String {
 
 /// Shorthand for results of the client core.
 pub type ClientResult<T> = Result<T, ClientError>;
+
+/// Runs blocking work (files, the keyring) on tokio's blocking pool.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> ClientResult<T> + Send + 'static,
+) -> ClientResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        // The only way the task fails to finish is the runtime shutting down under it.
+        .map_err(|_| ClientError::Interrupted)?
+}

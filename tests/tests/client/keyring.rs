@@ -9,7 +9,9 @@ use mediasaur::profile::{Profile, ProfileStore};
 use mediasaur::upload::{SingleRequest, UploadEvent};
 use mediasaur::{ApiKey, ClientError, Strategy, UploadClient, UploadOptions};
 use mediasaur_e2e::fake_http::{response, FakeHttp};
-use mediasaur_e2e::{random_hex, require_keyring_session as require_session, TestServer};
+use mediasaur_e2e::{
+    random_hex, require_keyring_session as require_session, secret_tool_lookup, TestServer,
+};
 use url::Url;
 
 use crate::support::*;
@@ -22,19 +24,6 @@ fn unique_store() -> (KeyringStore, String) {
 
 fn random_key() -> String {
     format!("sk_test{}", random_hex())
-}
-
-/// `secret-tool lookup service <service> username <profile>`: the secret, or `None` if there is none.
-fn secret_tool_lookup(service: &str, profile: &str) -> Option<String> {
-    let output = Command::new("secret-tool")
-        .args(["lookup", "service", service, "username", profile])
-        .output()
-        .expect("run secret-tool (libsecret-tools)");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    output
-        .status
-        .success()
-        .then(|| stdout.trim_end_matches('\n').to_owned())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

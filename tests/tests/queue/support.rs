@@ -111,16 +111,9 @@ impl Setup {
 
     /// The bytes the server serves for `default/path`.
     pub async fn stored_bytes(&self, path: &str) -> Vec<u8> {
-        let response = self
-            .server
-            .http()
-            .get(self.server.url(&format!("/default/{path}")))
-            .header("Authorization", self.server.bearer())
-            .send()
-            .await
-            .expect("download");
-        assert_eq!(response.status(), 200, "download {path}");
-        response.bytes().await.expect("body").to_vec()
+        let (status, bytes) = self.server.download("default", path).await;
+        assert_eq!(status, 200, "download {path}");
+        bytes
     }
 
     /// The status of `HEAD` on a tus upload URL.

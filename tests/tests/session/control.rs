@@ -15,14 +15,7 @@ use crate::support::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pause_resume_and_cancel_act_on_running_uploads() {
     let mut h = Harness::new().await;
-    h.session
-        .save_settings(Settings {
-            bandwidth_limit: Some(2_000_000),
-            chunk_size: MIB as u64,
-            ..Settings::default()
-        })
-        .await
-        .unwrap();
+    send_slowly(&h).await;
     let (keep, keep_bytes) = h.write_random("keep.bin", 16 * MIB, 41);
     let (drop, _) = h.write_random("drop.bin", 16 * MIB, 42);
     assert_eq!(h.add(&[&keep, &drop], "control").await.queued, 2);
@@ -159,6 +152,18 @@ async fn pause_resume_and_cancel_act_on_running_uploads() {
     h.shutdown().await;
 }
 
+/// 2 MB/s in 1 MiB chunks: uploads last long enough to be acted on while they send.
+async fn send_slowly(h: &Harness) {
+    h.session
+        .save_settings(Settings {
+            bandwidth_limit: Some(2_000_000),
+            chunk_size: MIB as u64,
+            ..Settings::default()
+        })
+        .await
+        .unwrap();
+}
+
 /// Acts on a sending transfer, checks the state the action answers, waits until the runner has
 /// reported the change as well (the second such event), and returns the row as stored then.
 async fn act_until_reported(
@@ -219,14 +224,7 @@ async fn moving_or_done(h: &mut Harness, id: i64, stall: Duration, when: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transfer_paused_and_resumed_at_once_still_finishes() {
     let mut h = Harness::new().await;
-    h.session
-        .save_settings(Settings {
-            bandwidth_limit: Some(2_000_000),
-            chunk_size: MIB as u64,
-            ..Settings::default()
-        })
-        .await
-        .unwrap();
+    send_slowly(&h).await;
     let (path, bytes) = h.write_random("toggle.bin", 24 * MIB, 51);
     assert_eq!(h.add(&[&path], "toggle").await.queued, 1);
     let id = h.row_to("toggle/toggle.bin").await.id;

@@ -3,25 +3,13 @@
 //! fails the connection test; bad settings change nothing and good ones survive a restart.
 
 use std::path::Path;
-use std::process::Command;
 
 use mediasaur::settings::{AutoCopy, Settings, SettingsStore, Theme};
 use mediasaur::transfers::DuplicatePolicy;
 use mediasaur::ClientError;
-use mediasaur_e2e::random_hex;
+use mediasaur_e2e::{random_hex, secret_tool_lookup};
 
 use crate::support::*;
-
-/// `secret-tool lookup service <service> username <profile>`: the secret, or `None`.
-fn secret_tool_lookup(service: &str, profile: &str) -> Option<String> {
-    let output = Command::new("secret-tool")
-        .args(["lookup", "service", service, "username", profile])
-        .output()
-        .expect("run secret-tool (libsecret-tools)");
-    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
-    (output.status.success() && !stdout.is_empty())
-        .then(|| stdout.trim_end_matches('\n').to_owned())
-}
 
 /// Every file under `dir` whose bytes contain `needle`.
 fn files_containing(dir: &Path, needle: &str) -> Vec<String> {

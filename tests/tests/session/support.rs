@@ -249,16 +249,7 @@ impl Harness {
 
     /// The status and body of `GET /default/<path>` with the API key.
     pub async fn download(&self, path: &str) -> (u16, Vec<u8>) {
-        let response = self
-            .server
-            .http()
-            .get(self.server.url(&format!("/{BUCKET}/{path}")))
-            .header("Authorization", self.server.bearer())
-            .send()
-            .await
-            .expect("download");
-        let status = response.status().as_u16();
-        (status, response.bytes().await.expect("body").to_vec())
+        self.server.download(BUCKET, path).await
     }
 
     /// The history entries, newest first (up to 500).

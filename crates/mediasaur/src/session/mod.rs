@@ -24,7 +24,7 @@ pub use queue::{AddReport, ClipboardImage, TransferAction, UploadTarget};
 pub use requests::{RequestMethod, UploadRequest, UploadRequestInput};
 pub use watches::WatchView;
 
-use crate::error::{ClientError, ClientResult};
+use crate::error::ClientResult;
 use crate::local::LocalStores;
 use crate::settings::{Settings, SettingsStore};
 use crate::store::Database;
@@ -60,15 +60,6 @@ struct Runner {
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Runs blocking work (files, keyring) off the async runtime.
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> ClientResult<T> + Send + 'static,
-) -> ClientResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|_| ClientError::Interrupted)?
 }
 
 impl Session {

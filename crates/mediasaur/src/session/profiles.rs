@@ -6,8 +6,8 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::{blocking, Session};
-use crate::error::{ClientError, ClientResult};
+use super::Session;
+use crate::error::{blocking, ClientError, ClientResult};
 use crate::profile::Profile;
 use crate::{ApiKey, ClientConfig, UploadClient};
 

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{blocking, Session, SessionEvent};
-use crate::error::{ClientError, ClientResult};
+use super::{Session, SessionEvent};
+use crate::error::{blocking, ClientError, ClientResult};
 use crate::intake::{plan_uploads, IntakeFailure, IntakeTarget};
 use crate::store::queue::{Enqueued, Transfer, TransferCounts, TransferQuery, TransferState};
 use crate::transfers::{cancel_transfer, QueueEvent};

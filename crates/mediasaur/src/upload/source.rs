@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::progress::Progress;
 use super::rate::BandwidthLimiter;
 use super::resume::Fingerprint;
-use crate::error::{ClientError, ClientResult};
+use crate::error::{blocking, ClientError, ClientResult};
 use crate::http::BodyActivity;
 
 /// Read size when hashing and sending.
@@ -236,13 +236,4 @@ impl Source {
         }
         Ok(hasher.map(|h| h.finalize().into()).unwrap_or_default())
     }
-}
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> ClientResult<T> + Send + 'static,
-) -> ClientResult<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        // The only way the task fails to finish is the runtime shutting down under it.
-        .map_err(|_| ClientError::Interrupted)?
 }
