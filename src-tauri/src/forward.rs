@@ -4,7 +4,6 @@
 use mediasaur::session::SessionEvent;
 use tauri::{AppHandle, Manager, Runtime};
 use tauri_plugin_clipboard_manager::ClipboardExt;
-use tauri_plugin_notification::NotificationExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::state::AppState;
@@ -25,7 +24,9 @@ pub async fn run<R: Runtime>(
                 }
             }
             SessionEvent::BatchFinished { batch } if state.session.settings().notifications => {
-                notify(&app, &batch.describe());
+                // A click opens the app where the batch is: the queue when something failed.
+                let view = if batch.failed > 0 { "queue" } else { "history" };
+                notify(&app, &batch.describe(), view);
             }
             SessionEvent::CopyToClipboard { text } => {
                 if let Err(error) = app.clipboard().write_text(text.as_str()) {
@@ -38,7 +39,35 @@ pub async fn run<R: Runtime>(
     }
 }
 
-fn notify<R: Runtime>(app: &AppHandle<R>, body: &str) {
+/// Shows a notification; clicking it shows the window at `view`.
+#[cfg(target_os = "linux")]
+fn notify<R: Runtime>(app: &AppHandle<R>, body: &str, view: &'static str) {
+    let shown = notify_rust::Notification::new()
+        .appname("Mediasaur")
+        .summary("Mediasaur")
+        .body(body)
+        .icon("mediasaur-desktop")
+        .action("default", "Open Mediasaur")
+        .show();
+    match shown {
+        // Waiting blocks until the notification is clicked or closed (it expires), so on a thread.
+        Ok(handle) => {
+            let app = app.clone();
+            std::thread::spawn(move || {
+                handle.wait_for_action(|action| {
+                    if action == "default" {
+                        open_at(&app, view);
+                    }
+                });
+            });
+        }
+        Err(error) => log::warn!("the notification could not be shown: {error}"),
+    }
+}
+
+/// Shows a notification (a click cannot be reported here).
+#[cfg(not(target_os = "linux"))]
+fn notify<R: Runtime>(app: &AppHandle<R>, body: &str, _view: &'static str) {
     let shown = app
         .notification()
         .builder()
@@ -48,4 +77,12 @@ fn notify<R: Runtime>(app: &AppHandle<R>, body: &str) {
     if let Err(error) = shown {
         log::warn!("the notification could not be shown: {error}");
     }
+}
+
+#[cfg(target_os = "linux")]
+fn open_at<R: Runtime>(app: &AppHandle<R>, view: &str) {
+    tray::show_main_window(app);
+    app.state::<AppState>().broadcast(&SessionEvent::Navigate {
+        view: view.to_owned(),
+    });
 }

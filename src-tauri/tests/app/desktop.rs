@@ -1,9 +1,12 @@
 //! Where the app meets the desktop: "start at login" writes and removes the XDG autostart entry, an
-//! image on the X clipboard is pasted into the queue and uploaded, and history thumbnails load through
-//! the app's `thumb://` protocol inside the webview.
+//! image on the X clipboard is pasted into the queue and uploaded, history thumbnails load through
+//! the app's `thumb://` protocol inside the webview, and a click on the batch notification opens the
+//! app at the history.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
@@ -12,7 +15,9 @@ use serde_json::{json, Value};
 
 use crate::harness::{find_on_path, App, APP_BINARY};
 use crate::webdriver::{wait_for, Probe};
-use crate::{navigate, wait_for_row};
+use crate::{drop_paths, navigate, present_now, wait_for_row};
+use tokio::runtime::Runtime;
+use zbus::names::BusName;
 
 /// Settings → "Start at login": saved on, the autostart entry starts this binary minimized to the
 /// tray; saved off, the entry is gone.
@@ -158,4 +163,120 @@ pub fn thumbnail_loads(app: &App, history_id: &str) -> Result<()> {
         "the thumbnail is {width}×{height}, not 4:3 like the 640×480 source"
     );
     Ok(())
+}
+
+/// A notification as the stand-in daemon received it.
+#[derive(Debug, Clone)]
+struct Shown {
+    id: u32,
+    summary: String,
+    body: String,
+    actions: Vec<String>,
+}
+
+/// Stands in for the desktop's notification daemon (`org.freedesktop.Notifications`) on the test's
+/// private session bus, where no real one runs: it records what it is asked to show.
+struct FakeNotifications {
+    shown: Arc<Mutex<Vec<Shown>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl FakeNotifications {
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &self,
+        _app_name: String,
+        _replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        _hints: HashMap<String, zbus::OwnedVariant>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut shown = self.shown.lock().expect("shown");
+        let id = u32::try_from(shown.len()).expect("few") + 1;
+        shown.push(Shown {
+            id,
+            summary,
+            body,
+            actions,
+        });
+        id
+    }
+
+    fn get_capabilities(&self) -> Vec<String> {
+        vec!["actions".into(), "body".into()]
+    }
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        (
+            "mediasaur-e2e".into(),
+            "mediasaur".into(),
+            "1".into(),
+            "1.2".into(),
+        )
+    }
+
+    fn close_notification(&self, _id: u32) {}
+}
+
+/// An upload's batch notification reads "1 file uploaded" and offers a default action; clicking it
+/// (the daemon's `ActionInvoked`) shows the app at the history.
+pub fn notification_click(app: &App, rt: &Runtime, work: &Path) -> Result<()> {
+    const PATH: &str = "/org/freedesktop/Notifications";
+    const INTERFACE: &str = "org.freedesktop.Notifications";
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let daemon = rt.block_on(async {
+        zbus::connection::Builder::session()
+            .name(INTERFACE)
+            .serve_at(
+                PATH,
+                FakeNotifications {
+                    shown: Arc::clone(&shown),
+                },
+            )
+            .build()
+            .await
+    })?;
+
+    let source = work.join("notified-64x48.png");
+    std::fs::write(&source, png(64, 48))?;
+    navigate(app, "queue")?;
+    drop_paths(app, &[&source])?;
+    let note = wait_for("the batch notification", Duration::from_secs(30), || {
+        let seen = shown.lock().expect("shown").clone();
+        Ok(match seen.into_iter().last() {
+            Some(note) => Probe::Ready(note),
+            None => Probe::Seen("no notification yet".into()),
+        })
+    })?;
+    ensure!(
+        note.summary == "Mediasaur" && note.body == "1 file uploaded",
+        "{note:?}"
+    );
+    ensure!(
+        note.actions.first().map(String::as_str) == Some("default"),
+        "the notification offers no default action: {note:?}"
+    );
+
+    navigate(app, "settings")?;
+    // The app starts listening for the click just after the notification is shown: click until seen.
+    wait_for(
+        "the history view after a click on the notification",
+        Duration::from_secs(10),
+        || {
+            if present_now(app, "view-history")? {
+                return Ok(Probe::Ready(()));
+            }
+            rt.block_on(daemon.emit_signal(
+                None::<BusName<'_>>,
+                PATH,
+                INTERFACE,
+                "ActionInvoked",
+                &(note.id, "default"),
+            ))?;
+            Ok(Probe::Seen("still not at the history".into()))
+        },
+    )
 }

@@ -62,9 +62,10 @@ fn first_run_upload_share_pause_resume_and_screenshots() -> Result<()> {
 }
 
 /// E: a second start of the app hands its file arguments to the running instance and exits; then,
-/// in the same app, G: an image pasted from the clipboard and H: start at login.
+/// in the same app, G: an image pasted from the clipboard, H: start at login, I: a click on the
+/// batch notification.
 #[test]
-fn second_instance_then_clipboard_paste_and_start_at_login() -> Result<()> {
+fn second_instance_then_clipboard_start_at_login_and_notification() -> Result<()> {
     let rt = runtime();
     let server = rt.block_on(TestServer::start());
     let app = App::launch(rt.handle(), server.base.as_str())?;
@@ -122,7 +123,10 @@ fn second_instance_then_clipboard_paste_and_start_at_login() -> Result<()> {
     step(&app, "g-paste-image", || {
         desktop::paste_image(&app, work.path())
     })?;
-    step(&app, "h-start-at-login", || desktop::start_at_login(&app))
+    step(&app, "h-start-at-login", || desktop::start_at_login(&app))?;
+    step(&app, "i-notification-click", || {
+        desktop::notification_click(&app, &rt, work.path())
+    })
 }
 
 // ---------------------------------------------------------------------------------------------------
