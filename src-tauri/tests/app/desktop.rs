@@ -14,7 +14,7 @@ use mediasaur_e2e::api_client::png;
 use serde_json::{json, Value};
 
 use crate::harness::{find_on_path, App, APP_BINARY};
-use crate::webdriver::{wait_for, Probe};
+use crate::webdriver::{tid, wait_for, Probe};
 use crate::{drop_paths, navigate, present_now, wait_for_row};
 use tokio::runtime::Runtime;
 use zbus::names::BusName;
@@ -227,18 +227,14 @@ pub fn notification_click(app: &App, rt: &Runtime, work: &Path) -> Result<()> {
     const PATH: &str = "/org/freedesktop/Notifications";
     const INTERFACE: &str = "org.freedesktop.Notifications";
     let shown = Arc::new(Mutex::new(Vec::new()));
-    let daemon = rt.block_on(async {
-        zbus::connection::Builder::session()
-            .name(INTERFACE)
-            .serve_at(
-                PATH,
-                FakeNotifications {
-                    shown: Arc::clone(&shown),
-                },
-            )
-            .build()
-            .await
-    })?;
+    let daemon = stand_in(
+        rt,
+        INTERFACE,
+        PATH,
+        FakeNotifications {
+            shown: Arc::clone(&shown),
+        },
+    )?;
 
     let source = work.join("notified-64x48.png");
     std::fs::write(&source, png(64, 48))?;
@@ -279,4 +275,90 @@ pub fn notification_click(app: &App, rt: &Runtime, work: &Path) -> Result<()> {
             Ok(Probe::Seen("still not at the history".into()))
         },
     )
+}
+
+/// Serves `iface` at `path` under the well-known `name` on the session bus (the test's private one),
+/// until the returned connection is dropped.
+pub fn stand_in<I: zbus::object_server::Interface>(
+    rt: &Runtime,
+    name: &'static str,
+    path: &'static str,
+    iface: I,
+) -> Result<zbus::Connection> {
+    Ok(rt.block_on(
+        zbus::connection::Builder::session()
+            .name(name)
+            .serve_at(path, iface)
+            .build(),
+    )?)
+}
+
+/// Stands in for the file manager's `org.freedesktop.FileManager1`: records what it is asked to show.
+struct FakeFileManager {
+    shown: Arc<Mutex<Vec<Vec<String>>>>,
+}
+
+#[zbus::interface(name = "org.freedesktop.FileManager1")]
+impl FakeFileManager {
+    fn show_items(&self, uris: Vec<String>, _startup_id: String) {
+        self.shown.lock().expect("shown").push(uris);
+    }
+}
+
+/// "Open in browser" hands the file's URL to the desktop's URL handler (`xdg-open`, a stand-in script
+/// on the app's PATH that records what it is given), and "Show in folder" asks the file manager
+/// (`org.freedesktop.FileManager1`, a stand-in on the test's bus) to show the local file.
+pub fn open_and_reveal(
+    app: &App,
+    rt: &Runtime,
+    history_id: &str,
+    local: &Path,
+    url: &str,
+) -> Result<()> {
+    let shown = Arc::new(Mutex::new(Vec::new()));
+    let _file_manager = stand_in(
+        rt,
+        "org.freedesktop.FileManager1",
+        "/org/freedesktop/FileManager1",
+        FakeFileManager {
+            shown: Arc::clone(&shown),
+        },
+    )?;
+    navigate(app, "history")?;
+    let item = app.session.find(&format!(
+        "{}[data-history-id=\"{history_id}\"]",
+        tid("history-item")
+    ))?;
+
+    item.by_testid("history-open")?.click()?;
+    let opened = wait_for(
+        "xdg-open to be given the file's URL",
+        Duration::from_secs(10),
+        || {
+            let opened = app.opened_urls();
+            Ok(match opened.last() {
+                Some(line) => Probe::Ready(line.clone()),
+                None => Probe::Seen("xdg-open not run yet".into()),
+            })
+        },
+    )?;
+    ensure!(opened == url, "xdg-open was given {opened:?}, not {url:?}");
+
+    item.by_testid("history-reveal")?.click()?;
+    let uris = wait_for(
+        "the file manager to be asked to show the file",
+        Duration::from_secs(10),
+        || {
+            Ok(match shown.lock().expect("shown").last() {
+                Some(uris) => Probe::Ready(uris.clone()),
+                None => Probe::Seen("ShowItems not called yet".into()),
+            })
+        },
+    )?;
+    let want = format!("file://{}", local.display());
+    ensure!(
+        uris == [want.clone()],
+        "ShowItems({uris:?}), not [{want:?}]"
+    );
+    Ok(())
 }

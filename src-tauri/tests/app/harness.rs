@@ -114,6 +114,24 @@ impl App {
             env.push((var.into(), path.into()));
         }
 
+        // The desktop's URL handler: a stand-in `xdg-open` ahead of any real one on the app's PATH.
+        let bin = scratch.path().join("bin");
+        std::fs::create_dir_all(&bin)?;
+        let opener = bin.join("xdg-open");
+        std::fs::write(
+            &opener,
+            "#!/bin/sh\nprintf '%s\\n' \"$*\" >>\"$MEDIASAUR_E2E_OPENED\"\n",
+        )?;
+        std::fs::set_permissions(&opener, std::os::unix::fs::PermissionsExt::from_mode(0o755))?;
+        let mut path = OsString::from(&bin);
+        path.push(":");
+        path.push(std::env::var_os("PATH").unwrap_or_default());
+        env.push(("PATH".into(), path));
+        env.push((
+            "MEDIASAUR_E2E_OPENED".into(),
+            scratch.path().join("opened.txt").into(),
+        ));
+
         let (port, native_port) = (free_port()?, free_port()?);
         let log = scratch.path().join("tauri-driver.log");
         let log_file = File::create(&log)?;
@@ -191,6 +209,15 @@ impl App {
             command.stderr(log);
         }
         command
+    }
+
+    /// What the app handed to `xdg-open` so far, one line per call.
+    pub fn opened_urls(&self) -> Vec<String> {
+        std::fs::read_to_string(self.scratch.path().join("opened.txt"))
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
     }
 
     /// The app's `$HOME`, a directory of this test's own.

@@ -7,6 +7,7 @@
 
 mod desktop;
 mod harness;
+mod tray;
 mod webdriver;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +32,9 @@ const PROFILE: &str = "default";
 /// Bytes in a MiB.
 const MIB: u64 = 1024 * 1024;
 
+/// The PNG the first test uploads (640×480), at the bucket's root.
+const PHOTO: &str = "e2e-photo-640x480.png";
+
 /// The bucket every fresh server data dir has.
 const BUCKET: &str = "default";
 
@@ -54,6 +58,14 @@ fn first_run_upload_share_pause_resume_and_screenshots() -> Result<()> {
     step(&app, "a-first-run", || first_run(&app, &server))?;
     let png = step(&app, "b-upload-png", || upload_png(&app, work.path()))?;
     step(&app, "c-share", || share(&app, &rt, &png))?;
+    step(&app, "c-open-and-reveal", || {
+        let url = format!(
+            "{}/{BUCKET}/{PHOTO}",
+            server.base.as_str().trim_end_matches('/')
+        );
+        let local = work.path().join(PHOTO);
+        desktop::open_and_reveal(&app, &rt, &png.item.id, &local, &url)
+    })?;
     step(&app, "d-pause-resume", || {
         pause_and_resume(&app, &rt, &server, work.path())
     })?;
@@ -126,6 +138,50 @@ fn second_instance_then_clipboard_start_at_login_and_notification() -> Result<()
     step(&app, "h-start-at-login", || desktop::start_at_login(&app))?;
     step(&app, "i-notification-click", || {
         desktop::notification_click(&app, &rt, work.path())
+    })
+}
+
+/// J: the tray as a desktop panel sees it: its status follows the queue, "Pause all" pauses a sending
+/// upload, "Resume all" resumes it to the end.
+#[test]
+fn tray_menu_follows_the_queue_and_pauses_all() -> Result<()> {
+    let rt = runtime();
+    let server = rt.block_on(TestServer::start());
+    // First, so the app finds a panel to register its tray icon with.
+    let panel = tray::Panel::start(&rt)?;
+    let app = App::launch(rt.handle(), server.base.as_str())?;
+    let work = tempfile::tempdir()?;
+
+    step(&app, "j-setup", || first_run(&app, &server))?;
+    step(&app, "j-tray", || {
+        let menu = panel.menu(&rt)?;
+        menu.wait_for_label(&rt, "Idle")?;
+        let labels: Vec<String> = menu.labels(&rt)?.into_iter().map(|(_, l)| l).collect();
+        for want in ["Open Mediasaur", "Pause all", "Quit"] {
+            ensure!(
+                labels.iter().any(|l| l == want),
+                "no {want:?} in the tray menu: {labels:?}"
+            );
+        }
+
+        set_upload_settings(&app, 1, 1)?;
+        let name = "tray-8m.bin";
+        let path = work.path().join(name);
+        std::fs::write(&path, random_bytes(8 * MIB as usize)?)?;
+        navigate(&app, "queue")?;
+        drop_paths(&app, &[&path])?;
+        menu.wait_for_label(&rt, "Uploading 1 file at")?;
+
+        menu.click(&rt, "Pause all")?;
+        wait_for_row(&app, name, "paused", Duration::from_secs(20))?;
+        menu.wait_for_label(&rt, "1 paused")?;
+        menu.wait_for_label(&rt, "Resume all")?;
+
+        menu.click(&rt, "Resume all")?;
+        let row = wait_for_row(&app, name, "done", Duration::from_secs(60))?;
+        ensure!(row.percent == "100", "{row:?}");
+        menu.wait_for_label(&rt, "Idle")?;
+        Ok(())
     })
 }
 
@@ -226,7 +282,7 @@ fn first_run(app: &App, server: &TestServer) -> Result<()> {
 
 /// B: a 640×480 PNG dropped onto the queue is uploaded, and the history shows it verified.
 fn upload_png(app: &App, work: &Path) -> Result<UploadedPng> {
-    let name = "e2e-photo-640x480.png";
+    let name = PHOTO;
     let path = work.join(name);
     let bytes = png(640, 480);
     std::fs::write(&path, &bytes)?;

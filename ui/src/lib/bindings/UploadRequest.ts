@@ -7,7 +7,7 @@ import type { RequestMethod } from "./RequestMethod";
  */
 export type UploadRequest = { 
 /**
- * Local id (this run of the app).
+ * Local id.
  */
 id: number, 
 /**
