@@ -14,8 +14,8 @@ use mediasaur_e2e::api_client::png;
 use serde_json::{json, Value};
 
 use crate::harness::{find_on_path, App, APP_BINARY};
+use crate::page::{drop_paths, navigate, present_now, wait_for_row};
 use crate::webdriver::{tid, wait_for, Probe};
-use crate::{drop_paths, navigate, present_now, wait_for_row};
 use tokio::runtime::Runtime;
 use zbus::names::BusName;
 
