@@ -29,7 +29,6 @@ switches. The script exits non-zero when a verification fails, never because a g
   BENCH_APP_FRAMES=600    frames per case 4 row  BENCH_TMPDIR=$TMPDIR   where the work dir goes
 """
 
-import hashlib
 import http.client
 import json
 import os
@@ -45,6 +44,9 @@ import time
 import urllib.error
 import urllib.request
 
+import client_files
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 MIB = 1024 * 1024
 FIRST_PAINT_TIMEOUT_S = 60
 UPLOAD_TIMEOUT_S = 600
@@ -84,6 +86,14 @@ def _stat_fields(pid):
         text = stat.read()
     # Field 2 (comm) may hold spaces and parentheses; everything after the last ')' is plain.
     return text[text.rindex(")") + 2 :].split()
+
+
+def alive(pid):
+    """The process exists and is not a zombie."""
+    try:
+        return _stat_fields(pid)[0] != "Z"
+    except OSError:
+        return False
 
 
 def process_tree(root):
@@ -399,18 +409,21 @@ class Bench:
     # -- the local database (read-only; the app owns it) --------------------------------------
 
     @staticmethod
-    def queue_counts(data_dir):
+    def read_only_db(data_dir):
         uri = f"file:{os.path.join(data_dir, 'mediasaur.sqlite3')}?mode=ro"
+        return sqlite3.connect(uri, uri=True, timeout=5)
+
+    @staticmethod
+    def queue_counts(data_dir):
         try:
-            with sqlite3.connect(uri, uri=True, timeout=5) as db:
+            with Bench.read_only_db(data_dir) as db:
                 return dict(db.execute("SELECT state, count(*) FROM transfers GROUP BY state"))
         except sqlite3.Error:
             return {}
 
     @staticmethod
     def history_objects(data_dir):
-        uri = f"file:{os.path.join(data_dir, 'mediasaur.sqlite3')}?mode=ro"
-        with sqlite3.connect(uri, uri=True, timeout=5) as db:
+        with Bench.read_only_db(data_dir) as db:
             return [json.loads(row[0]) for row in db.execute("SELECT file_json FROM history")]
 
 
@@ -418,31 +431,13 @@ class Bench:
 # Files to upload.
 
 
-def make_files(directory, count, size):
-    """count random files; returns {relative path under directory's parent: sha256}."""
-    os.makedirs(directory)
-    name = os.path.basename(directory)
-    sums = {}
-    for i in range(1, count + 1):
-        data = os.urandom(size)
-        file_name = f"f{i:06d}.bin"
-        with open(os.path.join(directory, file_name), "wb") as out:
-            out.write(data)
-        sums[f"{name}/{file_name}"] = hashlib.sha256(data).hexdigest()
-    return sums
-
-
-def verify_objects(objects, sums):
-    """Every source has exactly one File object whose path ends in its relative path, same sha256."""
-    found = {}
-    for obj in objects:
-        rel = "/".join(obj.get("path", "").split("/")[-2:])
-        if rel in sums:
-            found.setdefault(rel, []).append(obj.get("sha256"))
-    problems = [rel for rel, sha in sums.items() if found.get(rel) != [sha]]
-    if problems:
-        return f"{len(problems)} of {len(sums)} wrong or missing (e.g. {problems[0]})"
-    return f"{len(sums)}/{len(sums)} sha256 ok"
+def verified(objects, sums, prefix, size):
+    """"N/N sha256 ok", or what is wrong: every source once, under `prefix`, same sha256 and size."""
+    want = {client_files.under(prefix, rel): (sha, size) for rel, sha in sums.items()}
+    found = client_files.problems(objects, want)
+    if found:
+        return f"{len(found)} problems, e.g. {found[0]}"
+    return f"{len(want)}/{len(want)} sha256 ok"
 
 
 # ------------------------------------------------------------------------------------------------
@@ -510,11 +505,23 @@ class WebDriver:
                 self._call("DELETE", f"/session/{self.session}")
             except (OSError, http.client.HTTPException, SystemExit):
                 pass
+        # The app must be gone before the next case starts one: a launch while it is still exiting
+        # would find it by its single-instance name, hand over and exit.
+        left = process_tree(self.proc.pid)
         try:
             os.killpg(self.proc.pid, 15)
         except ProcessLookupError:
             pass
         self.proc.wait()
+        deadline = time.monotonic() + 10
+        while left and time.monotonic() < deadline:
+            left = [pid for pid in left if alive(pid)]
+            time.sleep(0.1)
+        for pid in left:
+            try:
+                os.kill(pid, 9)
+            except ProcessLookupError:
+                pass
 
 
 QUEUE_ROWS_JS = """
@@ -600,7 +607,7 @@ def case_idle(bench, proc, idle_s):
     }
 
 
-def case_app_upload(bench, proc, data_dir, directory, sums):
+def case_app_upload(bench, proc, data_dir, directory, sums, size):
     before = sum(bench.queue_counts(data_dir).values())
     sampler = Sampler(proc.pid, 0.2)
     started = time.perf_counter()
@@ -617,13 +624,13 @@ def case_app_upload(bench, proc, data_dir, directory, sums):
         time.sleep(0.05)
     wall = time.perf_counter() - started
     s = sampler.stop()
-    verified = verify_objects(bench.history_objects(data_dir), sums)
+    verified_text = verified(bench.history_objects(data_dir), sums, "", size)
     if counts.get("failed"):
-        verified = f"{counts['failed']} failed; " + verified
+        verified_text = f"{counts['failed']} failed; " + verified_text
     return {
-        "ok": verified.endswith("sha256 ok") and not counts.get("failed"),
+        "ok": verified_text.endswith("sha256 ok") and not counts.get("failed"),
         "wall": wall, "cpu": s.cpu_s, "app_cpu": s.root_cpu_s, "peak_root_rss": s.last.root_hwm_kib / 1024,
-        "peak_tree_pss": s.peak_pss_kib / 1024, "verified": verified,
+        "peak_tree_pss": s.peak_pss_kib / 1024, "verified": verified_text,
     }
 
 
@@ -639,36 +646,25 @@ def timed(command, env, stdout):
     return status, wall, float(user) + float(system), int(max_kib) / 1024
 
 
-def case_cli_upload(bench, directory, sums):
+def case_cli_upload(bench, directory, sums, size):
     out_path = os.path.join(bench.work, "cli-upload.jsonl")
     with open(out_path, "w", encoding="utf-8") as out:
         status, wall, cpu, rss = timed(
             [bench.cli_bin, "upload", directory, "--prefix", "bench-cli", "--json", "--profile", "bench"],
             bench.env(bench.data_dir("cli")), out,
         )
-    objects = []
     with open(out_path, encoding="utf-8") as lines:
-        for line in lines:
-            obj = json.loads(line) if line.strip() else {}
-            objects.append(obj.get("data", obj) if isinstance(obj.get("data"), dict) else obj)
-    verified = verify_objects(objects, sums)
-    return {"ok": status == 0 and verified.endswith("sha256 ok"), "wall": wall, "cpu": cpu,
-            "peak_root_rss": rss, "peak_tree_pss": None, "verified": verified}
-
-
-CURL_LOOP = """
-hdr="$1" base="$2" dir="$3"
-for f in "$dir"/*; do
-  curl -sS -o /dev/null -w "%{http_code}\\n" -H @"$hdr" -T "$f" "$base/${f##*/}"
-done
-"""
+        objects = [json.loads(line) for line in lines if line.strip()]
+    verified_text = verified(objects, sums, "bench-cli", size)
+    return {"ok": status == 0 and verified_text.endswith("sha256 ok"), "wall": wall, "cpu": cpu,
+            "peak_root_rss": rss, "peak_tree_pss": None, "verified": verified_text}
 
 
 def case_curl_upload(bench, directory, count):
     codes_path = os.path.join(bench.work, "curl-codes.txt")
     with open(codes_path, "w", encoding="utf-8") as codes:
         status, wall, cpu, rss = timed(
-            ["bash", "-c", CURL_LOOP, "curl-loop", bench.auth_header,
+            ["bash", os.path.join(BENCH_DIR, "curl_put_each.sh"), bench.auth_header,
              f"{bench.base}/default/bench-curl", directory],
             dict(os.environ), codes,
         )
@@ -722,7 +718,7 @@ def populate_queue(bench, name, count):
     """A data dir whose queue holds `count` finished transfers (sent by the CLI, 1 KiB each)."""
     data_dir = bench.data_dir(name)
     source = os.path.join(bench.work, "files", name)
-    make_files(source, count, 1024)
+    client_files.make(source, count, 1024)
     status, wall, _, _ = timed([bench.cli_bin, "upload", source, "--prefix", f"bench-{name}", "--profile", "bench"],
                                bench.env(data_dir), subprocess.DEVNULL)
     if status != 0:
@@ -782,11 +778,12 @@ def main():
         sources = {}
         for name in ("app", "cli", "curl"):
             sources[name] = os.path.join(work, "files", f"upload-{name}")
-            sources[name + "-sums"] = make_files(sources[name], files, file_kib * 1024)
+            sources[name + "-sums"] = client_files.make(sources[name], files, file_kib * 1024)
         uploads = [
             ("Mediasaur Desktop (second launch hands over DIR)",
-             case_app_upload(bench, app, idle_dir, sources["app"], sources["app-sums"])),
-            ("mediasaur upload DIR (CLI)", case_cli_upload(bench, sources["cli"], sources["cli-sums"])),
+             case_app_upload(bench, app, idle_dir, sources["app"], sources["app-sums"], file_kib * 1024)),
+            ("mediasaur upload DIR (CLI)",
+             case_cli_upload(bench, sources["cli"], sources["cli-sums"], file_kib * 1024)),
             ("curl -T loop, 1 PUT per file", case_curl_upload(bench, sources["curl"], files)),
         ]
         stop_process(app, "mediasaur-desktop")
@@ -795,7 +792,7 @@ def main():
         small = populate_queue(bench, "queue-small", 100)
         large = populate_queue(bench, "queue-large", rows)
         live = os.path.join(work, "files", "live")
-        live_sums = make_files(live, files, file_kib * 1024)
+        live_sums = client_files.make(live, files, file_kib * 1024)
         frame_rows = [(f"100 rows, {label}", stats) for label, stats in case_frames(bench, small, 100, frames)]
         frame_rows += [(f"{rows:,} rows, {label}", stats)
                        for label, stats in case_frames(bench, large, rows, frames, (live, live_sums))]

@@ -217,16 +217,8 @@ case_tuspy() {
 	verify_upload_url "$WORK/case.upload_url" "$SRC.sums" "$path"
 }
 
-# One `curl -T` per file, PUT with the API key as a header read from a file (not in argv).
-# shellcheck disable=SC2016 # expanded by the inner bash
-CURL_LOOP='
-hdr="$1" base="$2" dir="$3"
-for f in "$dir"/*; do
-	curl -sS -o /dev/null -w "%{http_code}\n" -H @"$hdr" -T "$f" "$base/${f##*/}"
-done
-'
 case_curl_many() {
-	measure bash -c "$CURL_LOOP" curl-loop "$WORK/auth.hdr" "$BASE/default/bench/$RUN_ID/curl-many" \
+	measure bash "$BENCH_DIR/curl_put_each.sh" "$WORK/auth.hdr" "$BASE/default/bench/$RUN_ID/curl-many" \
 		"$MANY_DIR" >"$WORK/case.codes"
 	local created total
 	created="$(grep -c '^201$' "$WORK/case.codes" || true)"

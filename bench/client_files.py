@@ -1,4 +1,5 @@
-"""Helpers for bench/client.sh: make the many-small-files tree, and check `mediasaur upload --json`.
+"""Helpers for bench/client.sh and bench/app_bench.py: make trees of random files, and check the File
+objects an upload produced against them.
 
   client_files.py make DIR COUNT BYTES SUMS
       Writes COUNT files of BYTES random bytes as DIR/f000001.bin, ... and their sums to SUMS, one
@@ -20,16 +21,22 @@ import os
 import sys
 
 
-def make(directory, count, size, sums_path):
+def make(directory, count, size, sums_path=None):
+    """Writes the files (and SUMS when given); returns {relative path: sha256}."""
     os.makedirs(directory)
     name = os.path.basename(os.path.normpath(directory))
-    with open(sums_path, "w", encoding="utf-8") as sums:
-        for i in range(1, count + 1):
-            data = os.urandom(size)
-            file_name = f"f{i:06d}.bin"
-            with open(os.path.join(directory, file_name), "wb") as out:
-                out.write(data)
-            sums.write(f"{hashlib.sha256(data).hexdigest()}\t{size}\t{name}/{file_name}\n")
+    sums = {}
+    for i in range(1, count + 1):
+        data = os.urandom(size)
+        file_name = f"f{i:06d}.bin"
+        with open(os.path.join(directory, file_name), "wb") as out:
+            out.write(data)
+        sums[f"{name}/{file_name}"] = hashlib.sha256(data).hexdigest()
+    if sums_path:
+        with open(sums_path, "w", encoding="utf-8") as out:
+            for rel, sha_hex in sums.items():
+                out.write(f"{sha_hex}\t{size}\t{rel}\n")
+    return sums
 
 
 def sha(path):
@@ -40,51 +47,64 @@ def sha(path):
     print(digest.hexdigest())
 
 
+def problems(objects, want):
+    """What is wrong with `objects` (File objects) against `want` ({path: (sha256, size or None)}):
+    every wanted path exactly once, with its sha256 and size; nothing else."""
+    found = []
+    seen = set()
+    for number, obj in enumerate(objects, 1):
+        if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
+            obj = obj["data"]
+        if not isinstance(obj, dict) or "sha256" not in obj or "path" not in obj:
+            found.append(f"object {number}: not a File object: {str(obj)[:200]!r}")
+            continue
+        path = obj["path"]
+        if path not in want:
+            found.append(f"object {number}: unexpected path {path!r}")
+        elif path in seen:
+            found.append(f"object {number}: {path!r} seen twice")
+        else:
+            seen.add(path)
+            sha, size = want[path]
+            if obj["sha256"] != sha:
+                found.append(f"{path}: sha256 {obj['sha256']} != source {sha}")
+            if size is not None and obj.get("filesize") != size:
+                found.append(f"{path}: filesize {obj.get('filesize')} != source {size}")
+    missing = len(want) - len(seen)
+    if missing:
+        example = next(p for p in want if p not in seen)
+        found.append(f"{missing} of {len(want)} files have no File object (e.g. {example!r})")
+    return found
+
+
+def under(prefix, rel):
+    """The object path of `rel` uploaded under `prefix` (which may be empty)."""
+    return f"{prefix.strip('/')}/{rel}" if prefix.strip("/") else rel
+
+
 def verify(jsonl_path, sums_path, prefix):
     want = {}
     with open(sums_path, encoding="utf-8") as sums:
         for line in sums:
             sha, size, rel = line.rstrip("\n").split("\t")
-            want[f"{prefix.rstrip('/')}/{rel}"] = (sha, int(size))
-    problems = []
-    seen = set()
+            want[under(prefix, rel)] = (sha, int(size))
+    objects = []
     with open(jsonl_path, encoding="utf-8") as jsonl:
         for number, line in enumerate(jsonl, 1):
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
+                objects.append(json.loads(line))
             except ValueError as error:
-                problems.append(f"line {number}: not JSON ({error}): {line[:200]!r}")
-                continue
-            if isinstance(obj, dict) and isinstance(obj.get("data"), dict):
-                obj = obj["data"]
-            if not isinstance(obj, dict) or "sha256" not in obj or "path" not in obj:
-                problems.append(f"line {number}: not a File object: {line[:200]!r}")
-                continue
-            path = obj["path"]
-            if path not in want:
-                problems.append(f"line {number}: unexpected path {path!r}")
-            elif path in seen:
-                problems.append(f"line {number}: {path!r} printed twice")
-            else:
-                seen.add(path)
-                sha, size = want[path]
-                if obj["sha256"] != sha:
-                    problems.append(f"{path}: sha256 {obj['sha256']} != source {sha}")
-                if obj.get("filesize") != size:
-                    problems.append(f"{path}: filesize {obj.get('filesize')} != source {size}")
-    missing = len(want) - len(seen)
-    if missing:
-        example = next(p for p in want if p not in seen)
-        problems.append(f"{missing} of {len(want)} files have no File object (e.g. {example!r})")
-    if problems:
-        for problem in problems[:20]:
+                objects.append(f"line {number}: not JSON ({error}): {line[:200]!r}")
+    found = problems(objects, want)
+    if found:
+        for problem in found[:20]:
             print(f"verify: {problem}", file=sys.stderr)
-        if len(problems) > 20:
-            print(f"verify: ... and {len(problems) - 20} more problems", file=sys.stderr)
+        if len(found) > 20:
+            print(f"verify: ... and {len(found) - 20} more problems", file=sys.stderr)
         sys.exit(1)
-    print(f"{len(seen)}/{len(want)} sha256 ok")
+    print(f"{len(want)}/{len(want)} sha256 ok")
 
 
 def main():
