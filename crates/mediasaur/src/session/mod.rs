@@ -135,6 +135,14 @@ impl Session {
         Ok(settings)
     }
 
+    /// Tells the runner that profile `name`'s endpoint or key changed, and to look at the queue.
+    fn profile_changed(&self, name: &str) {
+        if let Some(runner) = lock(&self.inner.runner).as_ref() {
+            runner.handle.forget_client(name);
+            runner.handle.wake();
+        }
+    }
+
     /// Tells the runner to look at the queue now.
     pub fn wake_runner(&self) {
         if let Some(runner) = lock(&self.inner.runner).as_ref() {

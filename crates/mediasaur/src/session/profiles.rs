@@ -141,22 +141,25 @@ impl Session {
             Ok(())
         })
         .await?;
+        self.profile_changed(&name);
         self.profile(&name).await
     }
 
     /// Removes a profile and its key.
     pub async fn remove_profile(&self, name: &str) -> ClientResult<()> {
-        let (stores, name) = (self.stores().clone(), name.to_owned());
+        let (stores, removed) = (self.stores().clone(), name.to_owned());
         blocking(move || {
-            if !stores.profiles.remove(&name)? {
+            if !stores.profiles.remove(&removed)? {
                 return Err(ClientError::NotFound {
-                    what: format!("profile {name:?}"),
+                    what: format!("profile {removed:?}"),
                 });
             }
-            stores.keyring.delete(&name)?;
+            stores.keyring.delete(&removed)?;
             Ok(())
         })
-        .await
+        .await?;
+        self.profile_changed(name);
+        Ok(())
     }
 
     /// Stores `key` for profile `name` in the OS keyring. The key is checked to look like an API key
@@ -173,7 +176,7 @@ impl Session {
             stores.keyring.store(&profile, &key)
         })
         .await?;
-        self.wake_runner();
+        self.profile_changed(name);
         self.profile(name).await
     }
 

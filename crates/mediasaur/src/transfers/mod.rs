@@ -134,6 +134,7 @@ pub struct RunSummary {
 pub struct QueueHandle {
     token: CancellationToken,
     wake: Arc<Notify>,
+    clients: Arc<ClientCells>,
     task: Option<JoinHandle<ClientResult<RunSummary>>>,
 }
 
@@ -142,6 +143,15 @@ impl QueueHandle {
     /// heartbeat.
     pub fn wake(&self) {
         self.wake.notify_one();
+    }
+
+    /// Drops the client made for `profile` (its key or endpoint changed); transfers that start
+    /// after this make a new one from the current profile and key.
+    pub fn forget_client(&self, profile: &str) {
+        self.clients
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(profile);
     }
 
     /// A token that stops the runner when cancelled, for stopping it (on Ctrl-C, from another task)
@@ -224,12 +234,13 @@ pub fn start_queue(
     }
     let token = CancellationToken::new();
     let wake = Arc::new(Notify::new());
+    let clients = Arc::new(ClientCells::default());
     let runner = Runner {
         context: Arc::new(TaskContext {
             resume_store: Arc::new(SqliteResumeStore::new(db.clone())),
             db,
             credentials,
-            clients: Mutex::new(HashMap::new()),
+            clients: clients.clone(),
             events,
             duplicates: config.duplicates,
             client_config: ClientConfig {
@@ -246,6 +257,7 @@ pub fn start_queue(
     Ok(QueueHandle {
         token,
         wake,
+        clients,
         task: Some(task),
     })
 }

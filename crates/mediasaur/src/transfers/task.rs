@@ -8,7 +8,7 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use tokio::sync::watch;
 
 use super::{ClientCells, Credentials, DuplicatePolicy, QueueEvent};
-use crate::error::{ClientError, ClientResult};
+use crate::error::{blocking, ClientError, ClientResult};
 use crate::store::history::{HistoryEntry, NewHistoryEntry};
 use crate::store::queue::{Transfer, TransferOutcome, TransferState};
 
@@ -44,7 +44,7 @@ pub(super) struct TaskContext {
     pub(super) db: Database,
     pub(super) credentials: Arc<dyn Credentials>,
     pub(super) resume_store: Arc<dyn ResumeStore>,
-    pub(super) clients: ClientCells,
+    pub(super) clients: Arc<ClientCells>,
     pub(super) events: UnboundedSender<QueueEvent>,
     pub(super) duplicates: DuplicatePolicy,
     pub(super) client_config: ClientConfig,
@@ -270,11 +270,7 @@ async fn duplicate(
 /// The SHA-256 of a whole file, read on a blocking thread.
 async fn sha256_file(path: &Path) -> ClientResult<String> {
     let path = path.to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        sha256_of_file(&path).map_err(|e| ClientError::reading(&path, e))
-    })
-    .await
-    .map_err(|_| ClientError::Interrupted)?
+    blocking(move || sha256_of_file(&path).map_err(|e| ClientError::reading(&path, e))).await
 }
 
 /// Passes an engine event on as a queue event, and records retries and restarts on the row.
