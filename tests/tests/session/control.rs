@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use mediasaur::session::TransferAction;
+use mediasaur::session::{SessionEvent, TransferAction};
 use mediasaur::settings::Settings;
 use mediasaur::store::queue::{Transfer, TransferCounts, TransferOutcome, TransferState};
 use mediasaur_e2e::sha256_hex;
@@ -92,6 +92,8 @@ async fn pause_resume_and_cancel_act_on_running_uploads() {
             .unwrap(),
         2
     );
+    // One notice for the whole change, not one event per row.
+    h.event(SessionEvent::QueueChanged).await;
     let counts = h.session.transfer_counts().await.unwrap();
     let expected = TransferCounts {
         paused: 3,

@@ -34,6 +34,8 @@ pub enum SessionEvent {
         /// The URL or signed link.
         text: String,
     },
+    /// Many transfers changed at once (an action on all of them): fetch the queue again.
+    QueueChanged,
     /// Watches or their waiting files changed: fetch them again.
     WatchesChanged,
     /// A history entry was added or removed: fetch the history again.

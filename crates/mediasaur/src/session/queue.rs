@@ -55,6 +55,15 @@ pub enum TransferAction {
 }
 
 impl TransferAction {
+    /// The state pause, resume and retry move a transfer to (cancel has its own path).
+    fn target(self) -> TransferState {
+        match self {
+            Self::Pause => TransferState::Paused,
+            Self::Cancel => TransferState::Canceled,
+            Self::Resume | Self::Retry => TransferState::Queued,
+        }
+    }
+
     /// The states this action applies to.
     fn applies_to(self) -> &'static [TransferState] {
         use TransferState::*;
@@ -156,11 +165,8 @@ impl Session {
                 cancel_transfer(db, self.stores().credentials().as_ref(), id).await?
             }
             _ => {
-                let to = match action {
-                    TransferAction::Pause => TransferState::Paused,
-                    _ => TransferState::Queued,
-                };
-                db.move_transfer(id, action.applies_to(), to).await?
+                db.move_transfer(id, action.applies_to(), action.target())
+                    .await?
             }
         };
         self.wake_runner();
@@ -173,11 +179,34 @@ impl Session {
         Ok(transfer)
     }
 
-    /// Applies `action` to every transfer it applies to; returns how many changed.
+    /// Applies `action` to every transfer it applies to; returns how many changed. The UI hears
+    /// one [`SessionEvent::QueueChanged`] rather than an event per row.
     pub async fn transfer_action_all(&self, action: TransferAction) -> ClientResult<u64> {
+        let changed = if action == TransferAction::Cancel {
+            self.cancel_all().await?
+        } else {
+            let mut changed = 0;
+            for &from in action.applies_to() {
+                changed += self
+                    .database()
+                    .move_all_transfers(from, action.target())
+                    .await?;
+            }
+            changed
+        };
+        if changed > 0 {
+            self.wake_runner();
+            self.emit(SessionEvent::QueueChanged);
+        }
+        Ok(changed)
+    }
+
+    /// Cancels transfers one by one: each may have a tus upload on the server to drop.
+    async fn cancel_all(&self) -> ClientResult<u64> {
+        let credentials = self.stores().credentials();
         let mut ids = Vec::new();
         let mut query = TransferQuery {
-            states: action.applies_to().to_vec(),
+            states: TransferAction::Cancel.applies_to().to_vec(),
             after: None,
             limit: Some(1000),
         };
@@ -189,7 +218,7 @@ impl Session {
         }
         let mut changed = 0;
         for id in ids {
-            match self.transfer_action(id, action).await {
+            match cancel_transfer(self.database(), credentials.as_ref(), id).await {
                 Ok(_) => changed += 1,
                 // Finished or changed elsewhere in between: nothing to do for it.
                 Err(ClientError::InvalidState(_) | ClientError::NotFound { .. }) => {}

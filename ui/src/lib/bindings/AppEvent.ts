@@ -26,7 +26,7 @@ batch: BatchSummary, } | { "type": "copy_to_clipboard",
 /**
  * The URL or signed link.
  */
-text: string, } | { "type": "watches_changed" } | { "type": "history_changed" } | { "type": "requests_changed" } | { "type": "navigate", 
+text: string, } | { "type": "queue_changed" } | { "type": "watches_changed" } | { "type": "history_changed" } | { "type": "requests_changed" } | { "type": "navigate", 
 /**
  * `queue`, `history`, `requests`, `watches` or `settings`.
  */
