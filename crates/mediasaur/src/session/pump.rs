@@ -8,10 +8,14 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::UnboundedReceiver;
 use tokio::time::MissedTickBehavior;
 
+use mediasaur_api::signed_url::SignedMethod;
+use mediasaur_api::FileObject;
+
 use super::{BatchSummary, Session, SessionEvent};
 use crate::settings::AutoCopy;
 use crate::store::queue::{Transfer, TransferOutcome, TransferState};
 use crate::transfers::QueueEvent;
+use crate::UploadClient;
 
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
 const COUNTS_EVERY: Duration = Duration::from_millis(250);
@@ -42,6 +46,19 @@ impl Batch {
         });
         member.state = transfer.state;
         member.sent = member.sent.max(transfer.acked_bytes);
+    }
+
+    /// Remembers a finished upload for the auto-copy; only the last [`MAX_COPIED_LINKS`] are kept.
+    fn finished(&mut self, transfer: &Transfer, file: &FileObject) {
+        if self.finished.len() == MAX_COPIED_LINKS {
+            self.finished.remove(0);
+        }
+        self.finished.push((
+            transfer.profile.clone(),
+            file.bucket.clone(),
+            file.path.clone(),
+            file.url.clone(),
+        ));
     }
 
     fn progress(&mut self, id: i64, sent: u64, total: u64) {
@@ -78,6 +95,7 @@ pub(super) async fn run(session: Session, mut events: UnboundedReceiver<QueueEve
     let mut batch = Batch::default();
     let mut progress: HashMap<i64, QueueEvent> = HashMap::new();
     let mut counts_dirty = true;
+    let mut history_dirty = false;
     let mut counts_sent_at: Option<Instant> = None;
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -96,20 +114,14 @@ pub(super) async fn run(session: Session, mut events: UnboundedReceiver<QueueEve
                         progress.remove(&transfer.id);
                         batch.changed(transfer);
                         if let (TransferState::Done, Some(file)) = (transfer.state, file) {
-                            if transfer.outcome != Some(TransferOutcome::Duplicate) {
-                                session.emit(SessionEvent::HistoryChanged);
-                            }
-                            batch.finished.push((
-                                transfer.profile.clone(),
-                                file.bucket.clone(),
-                                file.path.clone(),
-                                file.url.clone(),
-                            ));
+                            // One notice per flush, not per file: the UI searches again on each.
+                            history_dirty |= transfer.outcome != Some(TransferOutcome::Duplicate);
+                            batch.finished(transfer, file);
                         }
                         session.emit(SessionEvent::Queue { event });
                     }
                     QueueEvent::Idle => {
-                        flush(&session, &mut progress);
+                        flush(&session, &mut progress, &mut history_dirty);
                         send_counts(&session, &batch).await;
                         counts_sent_at = Some(Instant::now());
                         counts_dirty = false;
@@ -120,7 +132,7 @@ pub(super) async fn run(session: Session, mut events: UnboundedReceiver<QueueEve
                 }
             }
             _ = tick.tick() => {
-                flush(&session, &mut progress);
+                flush(&session, &mut progress, &mut history_dirty);
                 if counts_dirty && counts_sent_at.is_none_or(|at| at.elapsed() >= COUNTS_EVERY) {
                     send_counts(&session, &batch).await;
                     counts_sent_at = Some(Instant::now());
@@ -129,13 +141,16 @@ pub(super) async fn run(session: Session, mut events: UnboundedReceiver<QueueEve
             }
         }
     }
-    flush(&session, &mut progress);
+    flush(&session, &mut progress, &mut history_dirty);
     send_counts(&session, &batch).await;
 }
 
-fn flush(session: &Session, progress: &mut HashMap<i64, QueueEvent>) {
+fn flush(session: &Session, progress: &mut HashMap<i64, QueueEvent>, history_dirty: &mut bool) {
     for (_, event) in progress.drain() {
         session.emit(SessionEvent::Queue { event });
+    }
+    if std::mem::take(history_dirty) {
+        session.emit(SessionEvent::HistoryChanged);
     }
 }
 
@@ -156,30 +171,40 @@ async fn finish_batch(session: &Session, batch: Batch) {
     }
     session.emit(SessionEvent::BatchFinished { batch: summary });
     let settings = session.settings();
+    if settings.auto_copy == AutoCopy::Off || batch.finished.is_empty() {
+        return;
+    }
+    // Signing needs no network: one client per profile signs all of its links.
+    let mut clients: HashMap<String, UploadClient> = HashMap::new();
     let mut links = Vec::new();
-    for (profile, bucket, path, url) in batch.finished.into_iter().rev().take(MAX_COPIED_LINKS) {
-        let link = match settings.auto_copy {
-            AutoCopy::Off => return,
-            AutoCopy::Url => url,
-            AutoCopy::SignedLink => {
-                match session
-                    .signed_get(&profile, &bucket, &path, settings.default_link_expiry)
-                    .await
-                {
-                    Ok(link) => link.to_string(),
-                    Err(error) => {
-                        tracing::warn!(%error, "signing a link to copy failed");
-                        url
-                    }
+    for (profile, bucket, path, url) in batch.finished {
+        if settings.auto_copy == AutoCopy::Url {
+            links.push(url);
+            continue;
+        }
+        if !clients.contains_key(&profile) {
+            match session.client_for(&profile).await {
+                Ok(client) => {
+                    clients.insert(profile.clone(), client);
                 }
+                Err(error) => tracing::warn!(%error, "signing links to copy failed"),
             }
-        };
-        links.push(link);
-    }
-    if !links.is_empty() {
-        links.reverse();
-        session.emit(SessionEvent::CopyToClipboard {
-            text: links.join("\n"),
+        }
+        let signed = clients.get(&profile).and_then(|client| {
+            client
+                .sign_url(
+                    SignedMethod::Get,
+                    &bucket,
+                    &path,
+                    settings.default_link_expiry,
+                    None,
+                )
+                .map_err(|error| tracing::warn!(%error, "signing a link to copy failed"))
+                .ok()
         });
+        links.push(signed.map_or(url, |link| link.to_string()));
     }
+    session.emit(SessionEvent::CopyToClipboard {
+        text: links.join("\n"),
+    });
 }
