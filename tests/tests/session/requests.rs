@@ -53,12 +53,12 @@ fn shell_words(line: &str) -> Vec<String> {
     words
 }
 
-/// The `-F name=value` fields of a curl line, in order.
+/// The `-F` / `--form-string` `name=value` fields of a curl line, in order.
 fn curl_form_fields(curl: &str) -> Vec<(String, String)> {
     let words = shell_words(curl);
     words
         .windows(2)
-        .filter(|pair| pair[0] == "-F" || pair[0] == "--form")
+        .filter(|pair| ["-F", "--form", "--form-string"].contains(&pair[0].as_str()))
         .map(|pair| {
             let (name, value) = pair[1]
                 .split_once('=')
@@ -125,7 +125,11 @@ async fn requested_files_arrive_by_token_or_signed_put_and_old_files_do_not_coun
     // By token: a multipart POST exactly as the request's curl line describes it.
     let by_token = h
         .session
-        .request_upload(ask("/requests/by-token.bin", RequestMethod::Token, 600))
+        .request_upload(ask(
+            "/requests/Bob's by-token.bin",
+            RequestMethod::Token,
+            600,
+        ))
         .await
         .unwrap();
     assert_eq!(
@@ -134,7 +138,7 @@ async fn requested_files_arrive_by_token_or_signed_put_and_old_files_do_not_coun
             by_token.bucket.as_str(),
             by_token.path.as_str()
         ),
-        (RequestMethod::Token, BUCKET, "requests/by-token.bin")
+        (RequestMethod::Token, BUCKET, "requests/Bob's by-token.bin")
     );
     let token = by_token.token.clone().expect("a token");
     assert!(by_token.curl.contains(&token), "{}", by_token.curl);
@@ -184,7 +188,7 @@ async fn requested_files_arrive_by_token_or_signed_put_and_old_files_do_not_coun
     );
     let arrived = arrival(&mut h, by_token.id, sent).await;
     let entry = arrived.arrived.expect("arrived");
-    assert_eq!(entry.file.path, "requests/by-token.bin");
+    assert_eq!(entry.file.path, "requests/Bob's by-token.bin");
     assert_eq!(entry.file.sha256, sha256_hex(&bytes));
     assert_eq!(entry.file.filesize, bytes.len() as u64);
     assert_eq!(

@@ -12,9 +12,13 @@ use super::{Session, SessionEvent};
 use crate::error::{ClientError, ClientResult};
 use crate::store::history::{HistoryEntry, NewHistoryEntry};
 use crate::store::requests::{NewRequest, StoredRequest, ARRIVAL_GRACE_MS};
+use crate::UploadClient;
 
-/// How often the server is asked whether a requested file arrived.
+/// How often the server is asked whether a requested file arrived, while the request is fresh.
 const POLL_EVERY: Duration = Duration::from_secs(2);
+/// How often once it has waited [`FRESH_FOR`]: a request may stay open for days.
+const POLL_LATER_EVERY: Duration = Duration::from_secs(30);
+const FRESH_FOR: Duration = Duration::from_secs(10 * 60);
 
 /// How a collaborator uploads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -125,10 +129,12 @@ impl Session {
                     .await?;
                 let url = client.endpoint().to_string();
                 // The server wants the token's path as a field too, before the bytes.
+                // --form-string: a path may hold `;` or `,`, which -F would read as options.
                 let curl = format!(
-                    "curl -sS '{url}' -H 'Authorization: Bearer {}' -F 'path={}' -F file=@FILE",
-                    created.token,
-                    path.as_str()
+                    "curl -sS {} -H {} --form-string {} -F file=@FILE",
+                    shell_quote(&url),
+                    shell_quote(&format!("Authorization: Bearer {}", created.token)),
+                    shell_quote(&format!("path={}", path.as_str()))
                 );
                 (url, Some(created.token), curl)
             }
@@ -140,7 +146,7 @@ impl Session {
                     input.expires_in,
                     None,
                 )?;
-                let curl = format!("curl -sS -T FILE '{url}'");
+                let curl = format!("curl -sS -T FILE {}", shell_quote(url.as_str()));
                 (url.to_string(), None, curl)
             }
         };
@@ -217,32 +223,37 @@ impl Session {
             Err(error) => return tracing::warn!(%error, request = id, "reading a request failed"),
         };
         let give_up = open.expires_at + ARRIVAL_GRACE_MS;
+        let started = tokio::time::Instant::now();
+        // One client for the whole wait; made again after a failure (a key or endpoint changed).
+        let mut client = None;
         loop {
-            match self.arrived_file(&open).await {
-                Ok(Some(file)) => return self.record_arrival(&open, file).await,
-                Ok(None) => {}
-                Err(error) => tracing::debug!(%error, request = id, "checking a request failed"),
+            let checked = match client.take() {
+                Some(ready) => Ok(ready),
+                None => self.client_for(&open.profile).await,
+            };
+            match checked {
+                Ok(ready) => match arrived_file(&ready, &open).await {
+                    Ok(Some(file)) => return self.record_arrival(&open, file).await,
+                    Ok(None) => client = Some(ready),
+                    Err(error) => {
+                        tracing::debug!(%error, request = id, "checking a request failed");
+                    }
+                },
+                Err(error) => tracing::debug!(%error, request = id, "making a client failed"),
             }
             if chrono::Utc::now().timestamp_millis() > give_up {
                 return;
             }
+            let wait = if started.elapsed() < FRESH_FOR {
+                POLL_EVERY
+            } else {
+                POLL_LATER_EVERY
+            };
             tokio::select! {
                 () = self.inner.shutdown.cancelled() => return,
-                () = tokio::time::sleep(POLL_EVERY) => {}
+                () = tokio::time::sleep(wait) => {}
             }
         }
-    }
-
-    async fn arrived_file(&self, open: &StoredRequest) -> ClientResult<Option<FileObject>> {
-        let client = self.client_for(&open.profile).await?;
-        let bucket = BucketName::parse(&open.bucket)?;
-        let page = client
-            .list_files(Some(&bucket), &open.path, None, 10)
-            .await?;
-        Ok(page
-            .files
-            .into_iter()
-            .find(|f| f.path == open.path && f.created.timestamp_millis() >= open.asked_at))
     }
 
     async fn record_arrival(&self, open: &StoredRequest, file: FileObject) {
@@ -268,5 +279,36 @@ impl Session {
             }
             Err(error) => tracing::warn!(%error, "recording a requested upload failed"),
         }
+    }
+}
+
+/// The file at the request's path, when it was made after the request was asked.
+async fn arrived_file(
+    client: &UploadClient,
+    open: &StoredRequest,
+) -> ClientResult<Option<FileObject>> {
+    let bucket = BucketName::parse(&open.bucket)?;
+    let page = client
+        .list_files(Some(&bucket), &open.path, None, 10)
+        .await?;
+    Ok(page
+        .files
+        .into_iter()
+        .find(|f| f.path == open.path && f.created.timestamp_millis() >= open.asked_at))
+}
+
+/// `text` as one POSIX shell word, whatever it holds.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_survive_a_shell() {
+        assert_eq!(shell_quote("a b"), "'a b'");
+        assert_eq!(shell_quote("Bob's photo.jpg"), "'Bob'\\''s photo.jpg'");
     }
 }
