@@ -220,13 +220,15 @@ pub async fn profiles(ctx: &Context, json: bool, args: ProfilesArgs) -> CliResul
     let default = ctx.stores.profiles.default_name()?;
     let mut views = Vec::new();
     for profile in ctx.stores.profiles.list()? {
-        let key_stored = match ctx.stores.keyring.load_async(&profile.name).await {
-            Ok(_) => Some(true),
-            Err(ClientError::NoApiKey { .. }) => Some(false),
-            Err(error) => {
+        // Whether an entry exists, asked without reading the secret.
+        let (keyring, name) = (ctx.stores.keyring.clone(), profile.name.clone());
+        let key_stored = match tokio::task::spawn_blocking(move || keyring.has_key(&name)).await {
+            Ok(Ok(stored)) => Some(stored),
+            Ok(Err(error)) => {
                 tracing::debug!(profile = %profile.name, %error, "cannot ask the keyring");
                 None
             }
+            Err(_) => None,
         };
         views.push(ProfileView::new(
             &profile,
