@@ -7,7 +7,7 @@ mod walk;
 use std::collections::HashSet;
 use std::path::PathBuf;
 
-use mediasaur_api::{BucketName, ErrorCode, ObjectPath};
+use mediasaur_api::{BucketName, ErrorCode};
 use serde::Serialize;
 
 pub use walk::{collect, join_prefix, LocalFile, WalkFailure, Walked};
@@ -15,6 +15,7 @@ pub use walk::{collect, join_prefix, LocalFile, WalkFailure, Walked};
 use crate::error::{ClientError, ClientResult};
 use crate::profile::Profile;
 use crate::store::queue::NewTransfer;
+use crate::store::watches::normalized_prefix;
 use crate::{Destination, Strategy};
 
 /// Where named files go: a profile, a bucket and a prefix.
@@ -49,17 +50,10 @@ impl IntakeTarget {
                 ))
             }
         };
-        let prefix = prefix
-            .map_or(profile.prefix.as_str(), |p| p.trim_matches('/'))
-            .to_owned();
-        if !prefix.is_empty() {
-            ObjectPath::parse(&prefix).map_err(|e| {
-                ClientError::invalid(
-                    e.code(),
-                    format!("the prefix {prefix:?} is not usable: {e}"),
-                )
-            })?;
-        }
+        let prefix = match prefix {
+            Some(prefix) => normalized_prefix(prefix)?,
+            None => profile.prefix.clone(),
+        };
         Ok(Self {
             profile: profile.name.clone(),
             bucket,

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Session, SessionEvent};
 use crate::error::{ClientError, ClientResult};
+use crate::intake::IntakeTarget;
 use crate::store::history::{HistoryEntry, NewHistoryEntry};
 use crate::store::requests::{NewRequest, StoredRequest, ARRIVAL_GRACE_MS};
 use crate::UploadClient;
@@ -104,19 +105,7 @@ impl Session {
             ));
         }
         let profile = self.stores().profiles.get(input.profile.as_deref())?;
-        let bucket = match (
-            input.bucket.as_deref().filter(|b| !b.is_empty()),
-            &profile.bucket,
-        ) {
-            (Some(bucket), _) => BucketName::parse(bucket)?,
-            (None, Some(bucket)) => bucket.clone(),
-            (None, None) => {
-                return Err(ClientError::invalid(
-                    ErrorCode::BucketRequired,
-                    "choose a bucket for the requested file",
-                ))
-            }
-        };
+        let bucket = IntakeTarget::for_profile(&profile, input.bucket.as_deref(), None)?.bucket;
         let path = ObjectPath::parse(input.path.trim().trim_start_matches('/'))?;
         let client = self.client_for(&profile.name).await?;
         let asked_at = chrono::Utc::now();
