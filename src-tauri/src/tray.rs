@@ -1,6 +1,8 @@
 //! The tray icon: status (idle, or uploading N files at X %), pause or resume all, open, quit.
 //! Closing the window leaves the app here, with uploads and watches running.
 
+use std::sync::{Mutex, PoisonError};
+
 use mediasaur::session::{BatchSummary, TransferAction};
 use mediasaur::store::queue::TransferCounts;
 use tauri::image::Image;
@@ -16,6 +18,8 @@ const TRAY_ID: &str = "main";
 pub struct TrayItems<R: Runtime> {
     status: MenuItem<R>,
     pause: MenuItem<R>,
+    /// What they show now: counts arrive four times a second, the text changes far less often.
+    shown: Mutex<Option<(String, bool)>>,
 }
 
 impl<R: Runtime> std::fmt::Debug for TrayItems<R> {
@@ -64,7 +68,11 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<TrayItems<R>> {
             }
         })
         .build(app)?;
-    Ok(TrayItems { status, pause })
+    Ok(TrayItems {
+        status,
+        pause,
+        shown: Mutex::new(None),
+    })
 }
 
 /// What the tray says for these counts.
@@ -89,8 +97,16 @@ pub fn update<R: Runtime>(
     batch: &BatchSummary,
 ) {
     let text = status_text(counts, batch);
-    let _ = items.status.set_text(&text);
     let pausing = counts.queued + counts.running > 0 || counts.paused == 0;
+    let now = Some((text.clone(), pausing));
+    {
+        let mut shown = items.shown.lock().unwrap_or_else(PoisonError::into_inner);
+        if *shown == now {
+            return;
+        }
+        *shown = now;
+    }
+    let _ = items.status.set_text(&text);
     let _ = items
         .pause
         .set_text(if pausing { "Pause all" } else { "Resume all" });
