@@ -5,18 +5,24 @@ import { cleanup, fireEvent, render, screen, waitFor } from "@testing-library/sv
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { AppEvent } from "./lib/bindings/AppEvent";
+import type { Transfer } from "./lib/bindings/Transfer";
 import { app } from "./lib/stores/app.svelte";
+import { queue } from "./lib/stores/queue.svelte";
 import { target } from "./lib/stores/target.svelte";
-import { profile, settings } from "./test/fixtures";
+import { profile, settings, transfer } from "./test/fixtures";
 import { IpcRecorder } from "./test/ipc";
 
 const ipc = new IpcRecorder();
 let needsSetup = false;
 let channel: Channel<AppEvent> | null = null;
+/** Set by a test to hold list_transfers' answer back until it says so. */
+let transfersGate: Promise<Transfer[]> | null = null;
 
 beforeEach(() => {
   needsSetup = false;
   channel = null;
+  transfersGate = null;
+  queue.reset();
   app.view = "queue";
   app.ready = false;
   app.settings = null;
@@ -34,7 +40,7 @@ beforeEach(() => {
       case "get_settings":
         return settings({ theme: "dark" });
       case "list_transfers":
-        return [];
+        return transfersGate ?? [];
       case "transfer_counts":
         return { queued: 0, running: 0, paused: 0, failed: 0, done: 0, canceled: 0 };
       case "add_paths":
@@ -67,6 +73,26 @@ describe("App", () => {
     expect(document.documentElement.dataset.theme).toBe("dark");
     expect(screen.getByTestId("view-queue")).toBeTruthy();
     expect((screen.getByTestId("target-prefix") as HTMLInputElement).value).toBe("inbox/");
+  });
+
+  it("does not wait for the queue's pages to start: the queue says it is loading until they arrive", async () => {
+    let release: (rows: Transfer[]) => void = () => undefined;
+    transfersGate = new Promise((resolve) => (release = resolve));
+    render(App);
+    const root = screen.getByTestId("app-root");
+    await waitFor(() => expect(root.dataset.ready).toBe("true"));
+    expect(ipc.names()).toContain("list_transfers");
+    expect(ipc.names()).toContain("list_profiles");
+    expect(ipc.names()).toContain("get_settings");
+    const list = screen.getByTestId("queue-list");
+    expect(list.textContent).toContain("Loading the queue…");
+    expect(list.getAttribute("aria-busy")).toBe("true");
+    expect((screen.getByTestId("target-prefix") as HTMLInputElement).value).toBe("inbox/");
+
+    release([transfer(1)]);
+    await waitFor(() => expect(list.getAttribute("aria-busy")).toBe("false"));
+    expect(screen.getAllByTestId("transfer-row")).toHaveLength(1);
+    expect(list.textContent).not.toContain("Loading the queue…");
   });
 
   it("drops through the e2e hook to add_paths with the drop target's destination", async () => {

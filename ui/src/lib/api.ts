@@ -87,8 +87,6 @@ const FIXED: Record<string, (e: CommandError) => string> = {
   unauthorized: () => "The server refused the API key. Enter a valid key for this profile in Settings.",
   no_api_key: () => "This profile has no API key yet. Enter one in Settings.",
   forbidden: () => "The API key is valid but not allowed to do this (for example, in this bucket).",
-  keyring: () =>
-    "The system keyring could not store or read the API key. Make sure a keyring service is running and unlocked.",
   keyring_unavailable: () =>
     "The system keyring could not store or read the API key. Make sure a keyring service is running and unlocked.",
   rate_limited: () => "The server is busy and asked to slow down. Mediasaur will try again shortly.",

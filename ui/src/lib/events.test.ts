@@ -2,7 +2,7 @@
 import { clearMocks } from "@tauri-apps/api/mocks";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { transfer } from "../test/fixtures";
-import { IpcRecorder } from "../test/ipc";
+import { IpcRecorder, settle } from "../test/ipc";
 import { batchSentence, routeEvent } from "./events";
 import { toasts } from "./stores/toasts.svelte";
 import { app } from "./stores/app.svelte";
@@ -12,6 +12,7 @@ import { queue } from "./stores/queue.svelte";
 const ipc = new IpcRecorder();
 
 beforeEach(() => {
+  queue.reset();
   copied.text = "";
   vi.useFakeTimers();
   ipc.mock();
@@ -41,6 +42,21 @@ describe("routeEvent", () => {
     routeEvent({ type: "queue", event: { type: "changed", transfer: transfer(501), file: null } });
     queue.flush();
     expect(queue.row(501)?.transfer.state).toBe("queued");
+  });
+
+  it("loads the queue again when many rows changed at once", async () => {
+    vi.useRealTimers();
+    const paused = { queued: 0, running: 0, paused: 1, failed: 0, done: 0, canceled: 0 };
+    ipc.mock((command) => {
+      if (command === "list_transfers") return [transfer(7, { state: "paused" })];
+      if (command === "transfer_counts") return paused;
+      return null;
+    });
+    routeEvent({ type: "queue_changed" });
+    await settle();
+    expect(ipc.names()).toEqual(["list_transfers", "transfer_counts"]);
+    expect(queue.row(7)?.transfer.state).toBe("paused");
+    expect(queue.counts).toEqual(paused);
   });
 
   it("mirrors what Rust auto-copied and never writes the clipboard itself", () => {

@@ -26,6 +26,9 @@ export function routeEvent(event: AppEvent): void {
         kind: event.batch.failed > 0 ? "error" : "success",
       });
       break;
+    case "queue_changed":
+      queue.reload().catch(() => undefined);
+      break;
     case "watches_changed":
       app.revisions.watches++;
       break;

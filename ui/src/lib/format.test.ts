@@ -125,10 +125,17 @@ describe("percent", () => {
 });
 
 describe("baseName and plural", () => {
-  it("handles both separators", () => {
+  it("takes the last segment of server and local paths, for both separators", () => {
     expect(baseName("/home/ada/a.png")).toBe("a.png");
     expect(baseName("C:\\Users\\ada\\b.png")).toBe("b.png");
     expect(baseName("/home/ada/folder/")).toBe("folder");
+    expect(baseName("photos/2024/cat.png")).toBe("cat.png");
+    expect(baseName("cat.png")).toBe("cat.png");
+    expect(baseName("photos/2024/")).toBe("2024");
+  });
+  it("keeps a path that has no last segment", () => {
+    expect(baseName("/")).toBe("/");
+    expect(baseName("")).toBe("");
   });
   it("pluralises", () => {
     expect(plural(1, "file")).toBe("1 file");

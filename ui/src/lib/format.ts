@@ -113,11 +113,15 @@ export function formatRelative(ms: number, options: Omit<DateOptions, "timeZone"
   return rtf.format(Math.round(diff / (365 * 86400)), "year");
 }
 
-/** The last segment of a path, for either separator (sources may be Windows paths). */
+/**
+ * The file name of a server path or a local path: its last segment, for either separator (sources
+ * may be Windows paths); the path itself when it has no name (`/`).
+ */
 export function baseName(path: string): string {
   const trimmed = path.replace(/[\\/]+$/, "");
   const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
-  return cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
+  const name = cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
+  return name || path;
 }
 
 /** "3 files" / "1 file". */

@@ -1,4 +1,5 @@
 // The Settings and profile forms as plain data: converting to and from the wire types, and validation.
+import { bucketProblem } from "./bucket";
 import type { AutoCopy } from "./bindings/AutoCopy";
 import type { DuplicatePolicy } from "./bindings/DuplicatePolicy";
 import type { ProfileInput } from "./bindings/ProfileInput";
@@ -118,18 +119,6 @@ export function validateSettings(form: SettingsForm): { settings: Settings | nul
       duplicates: form.duplicates,
     },
   };
-}
-
-/** Names the server keeps for its own routes (mediasaur-api's RESERVED_BUCKET_NAMES). */
-const RESERVED_BUCKETS = new Set(["files", "uploads", "token", "tokens", "healthz", "signatures", "api", "admin", "buckets", "keys", "static", "assets"]);
-
-/** The server's bucket rule, checked before a round trip: null when the name is fine. */
-export function bucketProblem(bucket: string): string | null {
-  if (bucket.length < 3 || bucket.length > 63) return "A bucket name has 3 to 63 characters.";
-  if (!/^[a-z0-9-]+$/.test(bucket)) return "Only lowercase letters, digits and '-'.";
-  if (!/^[a-z0-9].*[a-z0-9]$/.test(bucket)) return "Starts and ends with a lowercase letter or digit.";
-  if (RESERVED_BUCKETS.has(bucket)) return "That name is reserved by the server.";
-  return null;
 }
 
 export type ProfileErrors = Partial<Record<"name" | "endpoint" | "bucket", string>>;

@@ -1,4 +1,4 @@
-// share.ts: names, Markdown and HTML snippets (escaping), expiry presets and custom durations, date ranges.
+// share.ts: Markdown and HTML snippets (escaping), expiry presets and custom durations, date ranges.
 import { describe, expect, it } from "vitest";
 import {
   customExpiry,
@@ -8,22 +8,11 @@ import {
   escapeMarkdownUrl,
   EXPIRY_PRESETS,
   MAX_EXPIRY_SECONDS,
-  nameFromPath,
   presetFor,
-  presetSeconds,
   toHtml,
   toMarkdown,
   uploadedAfter,
 } from "./share";
-
-describe("nameFromPath", () => {
-  it("takes the last segment of server and local paths", () => {
-    expect(nameFromPath("photos/2024/cat.png")).toBe("cat.png");
-    expect(nameFromPath("cat.png")).toBe("cat.png");
-    expect(nameFromPath("C:\\Users\\ada\\cat.png")).toBe("cat.png");
-    expect(nameFromPath("photos/2024/")).toBe("2024");
-  });
-});
 
 describe("Markdown", () => {
   it("embeds images and links everything else", () => {
@@ -75,7 +64,6 @@ describe("expiries", () => {
       ["1d", 86400],
       ["7d", 604800],
     ]);
-    expect(presetSeconds("7d")).toBe(604800);
     expect(presetFor(86400)?.id).toBe("1d");
     expect(presetFor(7200)).toBeNull();
   });

@@ -1,16 +1,8 @@
-// Pure helpers for sharing uploads: names, Markdown and HTML snippets, link expiries and date ranges.
+// Pure helpers for sharing uploads: Markdown and HTML snippets, link expiries and date ranges.
 import type { FileKind } from "./bindings/FileKind";
 
 /** The longest a signed link or an upload request may live (the core's MAX_LINK_EXPIRY). */
 export const MAX_EXPIRY_SECONDS = 365 * 24 * 3600;
-
-/** The file name of a server path or a local path: its last segment, for either separator. */
-export function nameFromPath(path: string): string {
-  const trimmed = path.replace(/[\\/]+$/, "");
-  const cut = Math.max(trimmed.lastIndexOf("/"), trimmed.lastIndexOf("\\"));
-  const name = cut >= 0 ? trimmed.slice(cut + 1) : trimmed;
-  return name || path;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Markdown and HTML
@@ -74,12 +66,6 @@ export const EXPIRY_PRESETS: readonly ExpiryPreset[] = [
 
 export const EXPIRY_UNITS = { seconds: 1, minutes: 60, hours: 3600, days: 86_400 } as const;
 export type ExpiryUnit = keyof typeof EXPIRY_UNITS;
-
-export function presetSeconds(id: ExpiryPreset["id"]): number {
-  const preset = EXPIRY_PRESETS.find((p) => p.id === id);
-  if (!preset) throw new Error(`unknown expiry preset ${id}`);
-  return preset.seconds;
-}
 
 /** The preset that lasts exactly `seconds`, if any (to mark the default in a chooser). */
 export function presetFor(seconds: number): ExpiryPreset | null {

@@ -2,6 +2,7 @@
 // paging, per-file actions with their exact commands and arguments, and refresh on history_changed.
 import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
+import { flushSync } from "svelte";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { HistoryEntry } from "../lib/bindings/HistoryEntry";
 import type { HistoryQuery } from "../lib/bindings/HistoryQuery";
@@ -35,7 +36,6 @@ function entry(id: number, over: Partial<HistoryEntry> = {}, file: Parameters<ty
 const ipc = new IpcRecorder();
 let pages: Record<string, { entries: HistoryEntry[]; next_cursor: string | null }> = {};
 let failures: Record<string, { code: string; message: string }> = {};
-let defaultExpiry = 86_400;
 
 const ENTRIES = [
   entry(3, { verified: true }),
@@ -45,7 +45,6 @@ const ENTRIES = [
 
 beforeEach(() => {
   failures = {};
-  defaultExpiry = 86_400;
   pages = { first: { entries: ENTRIES, next_cursor: null } };
   history.reset();
   app.settings = null;
@@ -59,8 +58,6 @@ beforeEach(() => {
         const { query } = args as { query: HistoryQuery };
         return pages[query.cursor ?? "first"] ?? { entries: [], next_cursor: null };
       }
-      case "get_settings":
-        return settings({ default_link_expiry: defaultExpiry });
       case "share_link":
         return { url: `http://localhost:8080/media/signed?id=${(args as { historyId: number }).historyId}`, expires_at: 0 };
       default:
@@ -309,21 +306,35 @@ describe("History view: actions", () => {
     }
   });
 
-  it("marks and focuses the default expiry from the settings", async () => {
-    defaultExpiry = 604800;
+  it("marks and focuses the default expiry from the settings, without asking the shell again", async () => {
+    app.settings = settings({ default_link_expiry: 604800 });
     render(History);
     await settle();
     await fireEvent.click(within(item(3)).getByTestId("history-share"));
     await settle();
-    expect(ipc.args("get_settings")).toHaveLength(1);
+    expect(ipc.args("get_settings")).toHaveLength(0);
     const week = within(item(3)).getByTestId("share-preset-7d");
     expect(week.dataset.default).toBe("true");
     expect(week.textContent).toContain("default");
+    expect(document.activeElement).toBe(week);
     expect(within(item(3)).getByTestId("share-preset-1d").dataset.default).toBe("false");
   });
 
+  it("follows a default saved in Settings while the chooser is open", async () => {
+    app.settings = settings({ default_link_expiry: 604800 });
+    render(History);
+    await settle();
+    await fireEvent.click(within(item(3)).getByTestId("history-share"));
+    await settle();
+    app.settings = settings({ default_link_expiry: 3600 });
+    flushSync();
+    expect(within(item(3)).getByTestId("share-preset-1h").dataset.default).toBe("true");
+    expect(within(item(3)).getByTestId("share-preset-7d").dataset.default).toBe("false");
+    expect(ipc.args("get_settings")).toHaveLength(0);
+  });
+
   it("offers a default that is none of the presets as its own choice", async () => {
-    defaultExpiry = 7200;
+    app.settings = settings({ default_link_expiry: 7200 });
     render(History);
     await settle();
     await fireEvent.click(within(item(3)).getByTestId("history-share"));

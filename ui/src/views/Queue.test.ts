@@ -15,6 +15,8 @@ const rows = Array.from({ length: 10_000 }, (_, i) =>
 );
 
 beforeEach(async () => {
+  // A test leaves rows paused or with progress: each starts from the fixture again.
+  queue.reset();
   ipc.mock((command, args) => {
     if (command === "list_transfers") {
       const { query } = args as { query: TransferQuery };
@@ -75,9 +77,23 @@ describe("Queue view", () => {
     expect(screen.getAllByTestId("transfer-row")[0].dataset.state).toBe("paused");
   });
 
-  it("has the total bar with an integer percent", () => {
+  it("has the total bar with the fixture's percent, bytes and counts", () => {
     render(Queue);
     const total = screen.getByTestId("total-progress");
-    expect(total.dataset.percent).toMatch(/^\d+$/);
+    // Nothing acknowledged yet: 0 of 9,999 × 1000 + 2000 bytes; the failed row's 1000 are not left to send.
+    expect(queue.totals).toEqual({ size: 10_001_000, sent: 0, speed: 0, remaining: 10_000_000 });
+    expect(total.dataset.percent).toBe("0");
+    expect(within(total).getByRole("progressbar").getAttribute("aria-valuenow")).toBe("0");
+    expect(total.querySelector(".pct")?.textContent).toBe("0%");
+    expect(total.querySelector(".summary")?.textContent?.replace(/\s+/g, "")).toBe("1uploading·9,998waiting·1failed");
+    expect(total.querySelector(".numbers")?.textContent?.replace(/\s+/g, " ").trim()).toBe("0 B of 9.5 MiB 0%");
+  });
+
+  it("starts every test from the fixture, whatever the test before did", () => {
+    render(Queue);
+    const first = screen.getAllByTestId("transfer-row")[0];
+    expect(first.dataset.state).toBe("running");
+    expect(queue.row(1)?.progress).toBeNull();
+    expect(queue.selected).toBeNull();
   });
 });

@@ -160,6 +160,18 @@ describe("Requests view: making a request", () => {
     expect(screen.getByTestId("view-requests").textContent).toContain("add the file's name");
   });
 
+  it("refuses a bucket name the server reserves without sending", async () => {
+    render(Requests);
+    await settle();
+    await fill("request-bucket", "uploads");
+    await fill("request-path", "a.txt");
+    await fireEvent.click(screen.getByTestId("request-submit"));
+    await settle();
+    expect(ipc.args("request_upload")).toHaveLength(0);
+    expect(screen.getByTestId("request-bucket").getAttribute("aria-invalid")).toBe("true");
+    expect(screen.getByTestId("view-requests").textContent).toContain("That name is reserved by the server.");
+  });
+
   it("shows a server error in words with its code", async () => {
     failure = { code: "forbidden", message: "this key may not create tokens" };
     render(Requests);

@@ -3,6 +3,7 @@ import { clearMocks } from "@tauri-apps/api/mocks";
 import { fireEvent, render, screen, within } from "@testing-library/svelte";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { app } from "../lib/stores/app.svelte";
+import { target } from "../lib/stores/target.svelte";
 import { profile, settings } from "../test/fixtures";
 import { IpcRecorder, settle } from "../test/ipc";
 import Settings from "./Settings.svelte";
@@ -20,6 +21,8 @@ beforeEach(() => {
         return { endpoint: "http://localhost:8080", latency_ms: 7.25 };
       case "save_settings":
         return (args as { settings: unknown }).settings;
+      case "list_profiles":
+        return [profile({ name: "work", bucket: "team", is_default: true })];
       default:
         return null;
     }
@@ -49,6 +52,21 @@ describe("Settings profiles", () => {
     await settle();
     expect(ipc.calls).toEqual([["test_profile", { name: "default" }]]);
     expect(screen.getByRole("status").textContent).toContain("in 7 ms.");
+  });
+
+  it("removes a profile, then shows the shell's list, where another profile is now the default", async () => {
+    app.profiles = [profile(), profile({ name: "work", bucket: "team", is_default: false })];
+    target.useProfile(app.profiles[0]);
+    render(Settings);
+    const row = screen.getAllByTestId("profile-row").find((r) => r.dataset.profile === "default")!;
+    await fireEvent.click(within(row).getByRole("button", { name: "Remove profile default" }));
+    await fireEvent.click(within(within(row).getByRole("alertdialog")).getByRole("button", { name: "Remove" }));
+    await settle();
+    expect(ipc.calls).toEqual([["remove_profile", { name: "default" }], ["list_profiles", {}]]);
+    expect(app.profiles).toEqual([profile({ name: "work", bucket: "team", is_default: true })]);
+    expect(screen.getAllByTestId("profile-row").map((r) => r.dataset.profile)).toEqual(["work"]);
+    expect(target.profile).toBe("work");
+    expect(target.bucket).toBe("team");
   });
 });
 

@@ -212,6 +212,20 @@ describe("Watches view: add, edit, remove", () => {
     expect(within(form).getByTestId("error-message").textContent).toContain("The folder /home/ada/Drop does not exist.");
   });
 
+  it("refuses a bucket name the server reserves without sending", async () => {
+    render(Watches);
+    await settle();
+    await fireEvent.click(screen.getByTestId("watch-add"));
+    await settle();
+    const form = screen.getByTestId("watch-form");
+    await fireEvent.input(within(form).getByTestId("watch-bucket"), { target: { value: "api" } });
+    await fireEvent.click(within(form).getByTestId("watch-save"));
+    await settle();
+    expect(ipc.args("add_watch")).toHaveLength(0);
+    expect(within(form).getByTestId("watch-bucket").getAttribute("aria-invalid")).toBe("true");
+    expect(form.textContent).toContain("That name is reserved by the server.");
+  });
+
   it("edits a watch with update_watch and its id", async () => {
     render(Watches);
     await settle();

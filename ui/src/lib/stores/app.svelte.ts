@@ -16,7 +16,7 @@ class AppStore {
   profiles = $state.raw<ProfileView[]>([]);
   settings = $state.raw<Settings | null>(null);
   view = $state<ViewName>("queue");
-  /** True once app_status and the first data have loaded (the e2e test waits on it). */
+  /** True once app_status, the profiles and the settings have loaded (the queue keeps loading in its view). */
   ready = $state(false);
   /**
    * Bumped by history_changed / requests_changed / watches_changed events: a view reads the

@@ -88,6 +88,39 @@ describe("loading", () => {
     expect(store.ids).toEqual([1, 3, 4]);
   });
 
+  it("asks for the counts after the pages, and not at all when a page fails", async () => {
+    let failing = true;
+    const ipc = new IpcRecorder();
+    ipc.mock((command, args) => {
+      if (command === "list_transfers") {
+        if (failing) throw { code: "database", message: "disk I/O error" };
+        const { query } = args as { query: TransferQuery };
+        return query.after === null ? [transfer(1)] : [];
+      }
+      if (command === "transfer_counts") {
+        if (failing) throw { code: "database", message: "disk I/O error" };
+        return { ...COUNTS, queued: 1 };
+      }
+      return null;
+    });
+    const store = new QueueStore(manualFrames().schedule);
+    await expect(store.load()).rejects.toMatchObject({ code: "database", message: "disk I/O error" });
+    expect(store.loadError).toMatchObject({ code: "database", message: "disk I/O error" });
+    expect(store.loading).toBe(false);
+    expect(store.loaded).toBe(false);
+    expect(store.counts).toBeNull();
+    // No counts request was left running whose failure nobody would hear.
+    expect(ipc.names()).toEqual(["list_transfers"]);
+
+    failing = false;
+    await store.load();
+    expect(ipc.names().slice(1)).toEqual(["list_transfers", "transfer_counts"]);
+    expect(store.counts).toEqual({ ...COUNTS, queued: 1 });
+    expect(store.ids).toEqual([1]);
+    expect(store.loadError).toBeNull();
+    expect(store.loaded).toBe(true);
+  });
+
   it("does not let an older page overwrite a newer event", async () => {
     const rows = [transfer(1, { state: "queued", updated_at: 100 })];
     serve(() => rows);
@@ -134,7 +167,7 @@ describe("events", () => {
     expect(store.row(1)?.progress).toEqual({ sent: 500, total: 1000, bytesPerSecond: 5000, etaSeconds: 500 });
     expect(store.row(1)?.percent).toBe(50);
     expect(store.row(2)?.percent).toBe(25);
-    expect(store.totals).toEqual({ size: 2000, sent: 750, speed: 5005 });
+    expect(store.totals).toEqual({ size: 2000, sent: 750, speed: 5005, remaining: 1250 });
     expect(store.percent).toBe(37);
 
     store.applyEvent({ type: "progress", transfer: 1, sent: 600, total: 1000, bytes_per_second: 1, eta_seconds: 1 });
@@ -154,7 +187,7 @@ describe("events", () => {
     expect(row.progress).toBeNull();
     expect(row.percent).toBe(100);
     expect(row.file?.url).toBe("http://localhost:8080/media/photo-1.jpg");
-    expect(store.totals).toEqual({ size: 1000, sent: 1000, speed: 0 });
+    expect(store.totals).toEqual({ size: 1000, sent: 1000, speed: 0, remaining: 0 });
   });
 
   it("shows a retry notice until progress resumes", async () => {
@@ -199,6 +232,108 @@ describe("events", () => {
     flushSync();
     expect(runs).toEqual({ row1: 1, row2: 2, list: 1 });
     stop();
+  });
+});
+
+describe("time left", () => {
+  it("counts only the bytes queued and running rows still have to send, kept in step by events", async () => {
+    serve(() => [
+      transfer(1, { state: "running", size: 1000, acked_bytes: 200 }),
+      transfer(2, { state: "queued", size: 3000, acked_bytes: 1000 }),
+      transfer(3, { state: "paused", size: 5000, acked_bytes: 500 }),
+      transfer(4, { state: "failed", size: 7000 }),
+      transfer(5, { state: "done", size: 100, acked_bytes: 100 }),
+      transfer(6, { state: "canceled", size: 9000 }),
+    ]);
+    const frames = manualFrames();
+    const store = new QueueStore(frames.schedule);
+    await store.load();
+    // 800 + 2000; the paused row's 4500 and the failed row's 7000 wait for a person.
+    expect(store.totals).toEqual({ size: 16_100, sent: 1800, speed: 0, remaining: 2800 });
+
+    store.applyEvent({ type: "progress", transfer: 1, sent: 600, total: 1000, bytes_per_second: 100, eta_seconds: 4 });
+    frames.run();
+    expect(store.totals).toEqual({ size: 16_100, sent: 2200, speed: 100, remaining: 2400 });
+
+    // Resuming the paused row puts its bytes back; pausing the queued one takes its bytes out.
+    store.applyEvent({ type: "changed", transfer: transfer(3, { state: "queued", size: 5000, acked_bytes: 500 }), file: null });
+    store.applyEvent({ type: "changed", transfer: transfer(2, { state: "paused", size: 3000, acked_bytes: 1000 }), file: null });
+    frames.run();
+    expect(store.totals.remaining).toBe(400 + 4500);
+
+    // Retrying the failed row, then canceling it.
+    store.applyEvent({ type: "changed", transfer: transfer(4, { state: "queued", size: 7000 }), file: null });
+    frames.run();
+    expect(store.totals.remaining).toBe(400 + 4500 + 7000);
+    store.applyEvent({ type: "changed", transfer: transfer(4, { state: "canceled", size: 7000 }), file: null });
+    frames.run();
+    expect(store.totals.remaining).toBe(400 + 4500);
+    expect(store.totals.size).toBe(16_100 - 7000);
+  });
+
+  it("drops a cleared row's bytes from what is left", async () => {
+    let rows = [transfer(1, { state: "queued", size: 1000 }), transfer(2, { state: "queued", size: 500 })];
+    serve(() => rows);
+    const store = new QueueStore(manualFrames().schedule);
+    await store.load();
+    expect(store.totals.remaining).toBe(1500);
+    rows = [transfer(2, { state: "queued", size: 500 })];
+    await store.load();
+    expect(store.totals).toEqual({ size: 500, sent: 0, speed: 0, remaining: 500 });
+  });
+});
+
+describe("reset", () => {
+  it("empties the store and drops a load under way", async () => {
+    let rows = [transfer(1, { state: "running" }), transfer(2)];
+    let release: () => void = () => undefined;
+    let gate: Promise<void> | null = null;
+    const ipc = new IpcRecorder();
+    ipc.mock(async (command, args) => {
+      if (command === "list_transfers") {
+        // The rows as they were when asked, answered once the gate opens.
+        const asked = rows;
+        if (gate) await gate;
+        const { query } = args as { query: TransferQuery };
+        return asked.filter((t) => t.id > (query.after ?? 0));
+      }
+      if (command === "transfer_counts") return { ...COUNTS, running: 1, queued: 1 };
+      return null;
+    });
+    const frames = manualFrames();
+    const store = new QueueStore(frames.schedule);
+    await store.load();
+    store.selected = 1;
+    store.applyEvent({ type: "progress", transfer: 1, sent: 10, total: 1000, bytes_per_second: 5, eta_seconds: 1 });
+
+    gate = new Promise((resolve) => (release = resolve));
+    const stale = store.load();
+    expect(store.loading).toBe(true);
+    store.reset();
+    expect(store.ids).toEqual([]);
+    expect(store.row(1)).toBeUndefined();
+    expect(store.counts).toBeNull();
+    expect(store.totals).toEqual({ size: 0, sent: 0, speed: 0, remaining: 0 });
+    expect(store.selected).toBeNull();
+    expect(store.loading).toBe(false);
+    expect(store.loaded).toBe(false);
+    // The progress that was waiting for a frame went with the rows.
+    frames.run();
+    expect(store.ids).toEqual([]);
+
+    // The load from before the reset lands nowhere; a fresh one starts on its own.
+    rows = [transfer(3)];
+    gate = null;
+    const fresh = store.load();
+    expect(fresh).not.toBe(stale);
+    release();
+    await stale;
+    await fresh;
+    expect(store.ids).toEqual([3]);
+    expect(store.row(1)).toBeUndefined();
+    expect(store.totals).toEqual({ size: 1000, sent: 0, speed: 0, remaining: 1000 });
+    expect(store.loaded).toBe(true);
+    expect(store.loading).toBe(false);
   });
 });
 

@@ -34,9 +34,11 @@ interface Share {
   size: number;
   sent: number;
   speed: number;
+  /** Bytes still to send while the row is queued or running; 0 otherwise. */
+  remaining: number;
 }
 
-const NO_SHARE: Share = { size: 0, sent: 0, speed: 0 };
+const NO_SHARE: Share = { size: 0, sent: 0, speed: 0, remaining: 0 };
 
 /** Which per-row actions the Rust side accepts in each state (mirrors the core's state machine). */
 export const ACTIONS_BY_STATE: Record<TransferState, readonly TransferAction[]> = {
@@ -85,8 +87,11 @@ export class QueueRow {
   computeShare(): Share {
     const t = this.transfer;
     if (t.state === "canceled") return NO_SHARE;
+    const sent = this.sent;
     const speed = t.state === "running" && this.progress ? this.progress.bytesPerSecond : 0;
-    return { size: t.size, sent: this.sent, speed };
+    // Paused and failed rows wait for a person, so their bytes are not part of the time left.
+    const remaining = t.state === "queued" || t.state === "running" ? t.size - sent : 0;
+    return { size: t.size, sent, speed, remaining };
   }
 }
 
@@ -96,7 +101,11 @@ export interface QueueTotals {
   sent: number;
   /** Sum of the running rows' speeds. */
   speed: number;
+  /** Bytes the queued and running rows still have to send (what the time left is about). */
+  remaining: number;
 }
+
+const NO_TOTALS: QueueTotals = { size: 0, sent: 0, speed: 0, remaining: 0 };
 
 export type Scheduler = (flush: () => void) => void;
 
@@ -116,7 +125,7 @@ export class QueueStore {
   /** Row ids in ascending order (the list's order). */
   ids = $state.raw<number[]>([]);
   counts = $state.raw<TransferCounts | null>(null);
-  totals = $state.raw<QueueTotals>({ size: 0, sent: 0, speed: 0 });
+  totals = $state.raw<QueueTotals>(NO_TOTALS);
   loading = $state(false);
   loaded = $state(false);
   loadError = $state.raw<unknown>(null);
@@ -131,10 +140,12 @@ export class QueueStore {
   #pendingSignal = new Map<number, ProgressEvent | RetryingEvent>();
   #scheduled = false;
   #schedule: Scheduler;
-  #sums: QueueTotals = { size: 0, sent: 0, speed: 0 };
+  #sums: QueueTotals = { ...NO_TOTALS };
   /** Rows touched by events while a reload runs: the reload must not drop or overwrite them. */
   #touchedDuringLoad: Set<number> | null = null;
   #loading: Promise<void> | null = null;
+  /** Bumped by reset(): a load started before it stops touching the store. */
+  #generation = 0;
 
   constructor(schedule: Scheduler = nextFrame) {
     this.#schedule = schedule;
@@ -146,22 +157,45 @@ export class QueueStore {
 
   /** (Re)loads every row page by page; rows appear as pages arrive. Concurrent calls share one run. */
   load(): Promise<void> {
-    this.#loading ??= this.#loadAll().finally(() => {
-      this.#loading = null;
-    });
+    if (!this.#loading) {
+      const run: Promise<void> = this.#loadAll(this.#generation).finally(() => {
+        if (this.#loading === run) this.#loading = null;
+      });
+      this.#loading = run;
+    }
     return this.#loading;
   }
 
-  async #loadAll(): Promise<void> {
+  /** Back to a fresh start (tests): no rows, no totals; a load under way is dropped when it answers. */
+  reset(): void {
+    this.#generation++;
+    this.#loading = null;
+    this.#touchedDuringLoad = null;
+    this.#rows.clear();
+    this.#pendingChanged.clear();
+    this.#pendingSignal.clear();
+    this.#scheduled = false;
+    this.#sums = { ...NO_TOTALS };
+    this.ids = [];
+    this.counts = null;
+    this.totals = NO_TOTALS;
+    this.loading = false;
+    this.loaded = false;
+    this.loadError = null;
+    this.selected = null;
+  }
+
+  async #loadAll(generation: number): Promise<void> {
     this.loading = true;
     this.loadError = null;
     this.#touchedDuringLoad = new Set();
     const seen = new Set<number>();
+    const stale = () => generation !== this.#generation;
     try {
-      const counts = api.transferCounts();
       let after: number | null = null;
       for (;;) {
         const page = await api.listTransfers({ states: [], after, limit: PAGE_SIZE });
+        if (stale()) return;
         const added: number[] = [];
         for (const transfer of page) {
           seen.add(transfer.id);
@@ -177,14 +211,20 @@ export class QueueStore {
       const touched = this.#touchedDuringLoad;
       const gone = this.ids.filter((id) => !seen.has(id) && !touched.has(id));
       if (gone.length > 0) this.#remove(new Set(gone));
-      this.counts = await counts;
+      // Asked only now, so a failed page leaves no request behind whose failure nobody hears.
+      const counts = await api.transferCounts();
+      if (stale()) return;
+      this.counts = counts;
       this.loaded = true;
     } catch (err) {
+      if (stale()) return;
       this.loadError = err;
       throw err;
     } finally {
-      this.#touchedDuringLoad = null;
-      this.loading = false;
+      if (!stale()) {
+        this.#touchedDuringLoad = null;
+        this.loading = false;
+      }
     }
   }
 
@@ -279,14 +319,15 @@ export class QueueStore {
     this.#sums.size += next.size - old.size;
     this.#sums.sent += next.sent - old.sent;
     this.#sums.speed += next.speed - old.speed;
+    this.#sums.remaining += next.remaining - old.remaining;
     row.share = next;
   }
 
   #publishTotals(): void {
-    const { size, sent, speed } = this.#sums;
+    const { size, sent, speed, remaining } = this.#sums;
     const current = this.totals;
-    if (current.size !== size || current.sent !== sent || current.speed !== speed) {
-      this.totals = { size, sent, speed: Math.max(0, speed) };
+    if (current.size !== size || current.sent !== sent || current.speed !== speed || current.remaining !== remaining) {
+      this.totals = { size, sent, speed: Math.max(0, speed), remaining: Math.max(0, remaining) };
     }
   }
 
@@ -316,6 +357,7 @@ export class QueueStore {
       this.#sums.size -= row.share.size;
       this.#sums.sent -= row.share.sent;
       this.#sums.speed -= row.share.speed;
+      this.#sums.remaining -= row.share.remaining;
       this.#rows.delete(id);
     }
     this.ids = this.ids.filter((id) => !gone.has(id));
@@ -331,15 +373,19 @@ export class QueueStore {
     this.flush();
   }
 
-  /** Runs an action on every row it applies to, then reloads (the shell reports only a count). */
-  async actAll(action: TransferAction): Promise<number> {
-    const changed = await api.transferActionAll(action);
-    if (changed > 0) {
-      // A load already under way may have read its pages before the action: start a fresh one.
-      await this.#loading?.catch(() => undefined);
-      await this.load();
-    }
-    return changed;
+  /**
+   * Runs an action on every row it applies to. The rows change through the shell's
+   * `queue_changed` event (see {@link reload}), which tells every window, also when the tray asked.
+   */
+  actAll(action: TransferAction): Promise<number> {
+    return api.transferActionAll(action);
+  }
+
+  /** Loads the queue again after many rows changed at once (`queue_changed`). */
+  async reload(): Promise<void> {
+    // A load already under way may have read its pages before the change: start a fresh one.
+    await this.#loading?.catch(() => undefined);
+    await this.load();
   }
 
   /** Removes done and canceled rows here and in the database (history keeps them). */

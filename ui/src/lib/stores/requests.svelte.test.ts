@@ -61,6 +61,13 @@ describe("checkRequest", () => {
       errors: { bucket: "A bucket name has 3 to 63 characters." },
     });
   });
+
+  it("refuses a bucket name the server reserves", () => {
+    expect(checkRequest({ ...emptyForm(), path: "a.txt", bucket: " uploads " }, "media")).toEqual({
+      ok: false,
+      errors: { bucket: "That name is reserved by the server." },
+    });
+  });
 });
 
 describe("requestState", () => {

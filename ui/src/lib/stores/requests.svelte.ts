@@ -1,6 +1,7 @@
 // "Request a file": the form (checked before anything is sent), the last result, and this run's requests.
 import * as api from "../api";
 import type { RequestMethod } from "../bindings/RequestMethod";
+import { bucketProblem } from "../bucket";
 import type { UploadRequest } from "../bindings/UploadRequest";
 import type { UploadRequestInput } from "../bindings/UploadRequestInput";
 import { customExpiry, type ExpiryUnit } from "../share";
@@ -10,7 +11,6 @@ import { LoadedList } from "./list.svelte";
 export const CUSTOM_EXPIRY = "custom";
 
 const MAX_PATH_BYTES = 1024;
-const BUCKET_RULE = /^[a-z0-9](?:[a-z0-9-]{1,61})[a-z0-9]$/;
 
 export interface RequestForm {
   /** "" = the default profile. */
@@ -45,15 +45,6 @@ export function pathProblem(raw: string): string | null {
   if (segments.some((s) => s === "")) return "The path has an empty folder name (“//”).";
   if (segments.some((s) => s === "." || s === "..")) return "“.” and “..” cannot be part of the path.";
   if (new TextEncoder().encode(path).length > MAX_PATH_BYTES) return "The path is longer than 1024 bytes.";
-  return null;
-}
-
-/** Why a bucket name cannot be used, or null. */
-export function bucketProblem(bucket: string): string | null {
-  if (bucket.length < 3 || bucket.length > 63) return "A bucket name has 3 to 63 characters.";
-  if (!BUCKET_RULE.test(bucket)) {
-    return "A bucket name has only lowercase letters, digits and “-”, and starts and ends with a letter or digit.";
-  }
   return null;
 }
 

@@ -117,4 +117,11 @@ describe("the watch form", () => {
       },
     });
   });
+
+  it("refuses a bucket name the server reserves", () => {
+    expect(checkWatch({ ...formFromWatch(watch), bucket: "api" })).toEqual({
+      ok: false,
+      errors: { bucket: "That name is reserved by the server." },
+    });
+  });
 });

@@ -6,8 +6,8 @@ import type { WaitReason } from "../bindings/WaitReason";
 import type { Watch } from "../bindings/Watch";
 import type { WatchInput } from "../bindings/WatchInput";
 import type { WatchView } from "../bindings/WatchView";
+import { bucketProblem } from "../bucket";
 import { LoadedList } from "./list.svelte";
-import { bucketProblem } from "./requests.svelte";
 
 /** Why a file waits, in words a person understands. */
 export function waitReasonText(reason: WaitReason): string {
